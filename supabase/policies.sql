@@ -1,0 +1,127 @@
+-- viewgen: roles, privileges and Row Level Security for viewgen's tables.
+--
+-- Idempotent: run it again after every upgrade (the app does, once per version of this
+-- file, through viewgen.store.postgres.apply_rls). Needs the tables (the app's
+-- migrations or supabase/schema.sql create them) and an `auth.uid()` (Supabase's own,
+-- or supabase/auth_standin.sql on a plain PostgreSQL).
+--
+-- Who is who:
+--   authenticated   a member. viewgen's connection switches to it in every transaction
+--                   on a member's behalf (SET LOCAL ROLE + request.jwt.claims.sub = the
+--                   member's id), so the policies hold even if the app's own filtering
+--                   had a bug. Members see and write only rows whose user_id is theirs.
+--   viewgen_admin   an admin acting in the app: reads and writes every row. Only the
+--                   app's login role can switch to it; Supabase's Data API cannot.
+--   the login role  (postgres) owns the tables and bypasses RLS: used for sign-in,
+--                   account creation, start-up reconciliation and migrations.
+--   anon            nothing at all.
+
+do $$ begin
+  if not exists (select from pg_roles where rolname = 'viewgen_admin') then
+    create role viewgen_admin nologin noinherit;
+  end if;
+exception when duplicate_object or unique_violation then null;  -- created meanwhile
+end $$;
+
+-- the app's login role must be able to SET ROLE to both (a superuser already can)
+do $$
+declare r text;
+begin
+  foreach r in array array['authenticated', 'viewgen_admin'] loop
+    if not pg_has_role(current_user, r, 'MEMBER') then
+      begin
+        execute format('grant %I to %I', r, current_user);
+      exception when insufficient_privilege then
+        raise warning 'viewgen: % cannot be granted to %; run "grant % to %" as an owner',
+          r, current_user, r, current_user;
+      end;
+    end if;
+  end loop;
+end $$;
+
+do $$ begin
+  execute format('grant usage on schema %I to authenticated, viewgen_admin', current_schema());
+exception when insufficient_privilege then
+  null;  -- not the schema's owner: PostgreSQL's default (usage for everyone) must do
+end $$;
+
+-- privileges: exactly what the app does on a member's behalf, nothing for anon
+revoke all on table users, projects, product_view_approvals, view_revision_history,
+  revisions, credit_ledger, generation_calls, schema_migrations from anon, authenticated;
+
+grant select on table users to authenticated;
+-- a member may rename themselves, never change their role (and FOR UPDATE needs one column)
+grant update (display_name, updated_at) on table users to authenticated;
+grant select, insert, update on table projects, product_view_approvals to authenticated;
+grant select, insert on table view_revision_history, revisions, generation_calls
+  to authenticated;
+grant select, insert on table credit_ledger to authenticated;
+grant update (state, updated_at) on table credit_ledger to authenticated;
+
+grant select, insert, update, delete on table users, projects, product_view_approvals,
+  view_revision_history, revisions, credit_ledger, generation_calls to viewgen_admin;
+
+do $$
+declare t text; s text;
+begin
+  foreach t in array array['view_revision_history', 'revisions', 'credit_ledger',
+                           'generation_calls'] loop
+    s := pg_get_serial_sequence(t, 'id');
+    if s is not null then
+      execute format('grant usage on sequence %s to authenticated, viewgen_admin', s);
+    end if;
+  end loop;
+end $$;
+
+-- Row Level Security on every table (schema_migrations: owner only, no policies)
+alter table users enable row level security;
+alter table projects enable row level security;
+alter table product_view_approvals enable row level security;
+alter table view_revision_history enable row level security;
+alter table revisions enable row level security;
+alter table credit_ledger enable row level security;
+alter table generation_calls enable row level security;
+alter table schema_migrations enable row level security;
+
+-- users: a member sees and renames only themselves
+drop policy if exists viewgen_member_select on users;
+create policy viewgen_member_select on users for select to authenticated
+  using (id = (select auth.uid())::text);
+drop policy if exists viewgen_member_update on users;
+create policy viewgen_member_update on users for update to authenticated
+  using (id = (select auth.uid())::text) with check (id = (select auth.uid())::text);
+drop policy if exists viewgen_admin_all on users;
+create policy viewgen_admin_all on users for all to viewgen_admin using (true) with check (true);
+
+-- the member's own rows, for the commands their privileges allow
+do $$
+declare t text;
+begin
+  foreach t in array array['projects', 'product_view_approvals', 'view_revision_history',
+                           'revisions', 'generation_calls'] loop
+    execute format('drop policy if exists viewgen_member_own on %I', t);
+    execute format(
+      'create policy viewgen_member_own on %I for all to authenticated '
+      'using (user_id = (select auth.uid())::text) '
+      'with check (user_id = (select auth.uid())::text)', t);
+    execute format('drop policy if exists viewgen_admin_all on %I', t);
+    execute format(
+      'create policy viewgen_admin_all on %I for all to viewgen_admin '
+      'using (true) with check (true)', t);
+  end loop;
+end $$;
+
+-- the ledger: a member reserves (never grants) and settles only an open reservation
+drop policy if exists viewgen_member_select on credit_ledger;
+create policy viewgen_member_select on credit_ledger for select to authenticated
+  using (user_id = (select auth.uid())::text);
+drop policy if exists viewgen_member_reserve on credit_ledger;
+create policy viewgen_member_reserve on credit_ledger for insert to authenticated
+  with check (user_id = (select auth.uid())::text and state = 'reserved');
+drop policy if exists viewgen_member_settle on credit_ledger;
+create policy viewgen_member_settle on credit_ledger for update to authenticated
+  using (user_id = (select auth.uid())::text and state = 'reserved')
+  with check (user_id = (select auth.uid())::text and state in ('committed', 'refunded'));
+drop policy if exists viewgen_admin_all on credit_ledger;
+create policy viewgen_admin_all on credit_ledger for all to viewgen_admin
+  using (true) with check (true);

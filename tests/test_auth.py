@@ -1,0 +1,63 @@
+"""Local accounts: sign-up, sign-in, the first admin, starting credits, hashing."""
+
+from __future__ import annotations
+
+import pytest
+
+from viewgen.auth import LocalAuth, hash_password, verify_password
+from viewgen.domain import Role
+from viewgen.errors import AuthError, InvalidInput
+from viewgen.store import SYSTEM
+from viewgen.store import schema as t
+
+
+def test_first_account_is_admin_and_gets_credits(auth: LocalAuth, settings) -> None:
+    first = auth.sign_up("Ada@Example.com", "long enough", "Ada")
+    second = auth.sign_up("bob@example.com", "long enough")
+    assert first.email == "ada@example.com"
+    assert first.role == Role.ADMIN
+    assert second.role == Role.MEMBER
+    assert second.display_name == "bob"
+    from viewgen import credits
+
+    with auth.repo.tx(SYSTEM) as tx:
+        assert credits.balance(tx, second.id) == settings.starting_credits
+
+
+def test_sign_in(auth: LocalAuth) -> None:
+    user = auth.sign_up("ada@example.com", "long enough")
+    assert auth.sign_in(" ADA@example.com ", "long enough").id == user.id
+    with pytest.raises(AuthError, match="don't match"):
+        auth.sign_in("ada@example.com", "wrong password")
+    with pytest.raises(AuthError, match="don't match"):
+        auth.sign_in("nobody@example.com", "long enough")
+
+
+@pytest.mark.parametrize(("email", "password", "message"), [
+    ("not-an-email", "long enough", "valid email"),
+    ("a@example.com", "short", "at least 8"),
+])
+def test_bad_sign_up_writes_nothing(auth: LocalAuth, email, password, message) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        auth.sign_up(email, password)
+    with auth.repo.tx(SYSTEM) as tx:
+        assert tx.count_users() == 0
+
+
+def test_duplicate_email(auth: LocalAuth) -> None:
+    auth.sign_up("ada@example.com", "long enough")
+    with pytest.raises(AuthError, match="already exists"):
+        auth.sign_up("ADA@example.com", "another one")
+    from sqlalchemy import func, select
+
+    with auth.repo.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.credit_ledger)).scalar_one() == 1
+
+
+def test_password_hashes_are_salted_scrypt() -> None:
+    a, b = hash_password("secret pass"), hash_password("secret pass")
+    assert a != b and a.startswith("scrypt$") and "secret" not in a
+    assert verify_password("secret pass", a)
+    assert not verify_password("secret pas", a)
+    assert not verify_password("secret pass", None)
+    assert not verify_password("secret pass", "scrypt$garbage")

@@ -1,0 +1,87 @@
+"""The command line, run as a user runs it: ``python -m viewgen ...`` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIEWGEN_")}
+    env.update(VIEWGEN_DATA_DIR=str(tmp_path / "data"),
+               VIEWGEN_SECRETS_FILE=str(tmp_path / "none.toml"), PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "viewgen", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_generate_json_writes_five_views(tmp_path: Path) -> None:
+    out = tmp_path / "views"
+    proc = run(tmp_path, "generate", "--text", "navy leather messenger bag with a tan strap",
+               "--auto-approve", "--out", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["status"] == "complete"
+    assert set(result["views"]) == {"front", "back", "side", "top", "bottom"}
+    for name, path in result["views"].items():
+        assert Path(path) == out / f"{name}.png"
+        with Image.open(path) as img:
+            assert img.size == (1024, 1024)
+    features = result["features"]
+    assert set(features) >= {"colors", "materials", "keyElements", "estimatedDimensions",
+                             "description"}
+    assert {"hex", "name", "usage"} <= set(features["colors"][0])
+    assert "navy" in [c["name"] for c in features["colors"]]
+    assert "leather" in features["materials"]
+    assert set(result["consistency"]) == {"back", "side", "top", "bottom"}
+    assert result["credits"]["charged"] == 7
+    assert result["credits"]["balance"] == 50 - 7
+
+
+def test_review_flow_without_auto_approve(tmp_path: Path) -> None:
+    out = tmp_path / "views"
+    proc = run(tmp_path, "generate", "--text", "burgundy ceramic mug", "--out", str(out),
+               "--json")
+    assert proc.returncode == 0, proc.stderr
+    first = json.loads(proc.stdout)
+    assert first["status"] == "front_review" and list(first["views"]) == ["front"]
+    proc = run(tmp_path, "reject", first["approval_id"], "--feedback", "make it navy",
+               "--out", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["credits"]["charged"] == 2
+    proc = run(tmp_path, "approve", first["approval_id"], "--out", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    done = json.loads(proc.stdout)
+    assert done["status"] == "complete"
+    assert "navy" in [c["name"] for c in done["features"]["colors"]]
+
+
+def test_errors_go_to_stderr_with_nonzero_exit(tmp_path: Path) -> None:
+    proc = run(tmp_path, "generate", "--text", "   ", "--json")
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert "Describe the product" in proc.stderr and "Traceback" not in proc.stderr
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    proc = run(tmp_path, "generate", "--image", str(bad))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    proc = run(tmp_path, "generate", "--image", str(tmp_path / "missing.png"))
+    assert proc.returncode == 1 and "Could not read the image file" in proc.stderr
+
+
+def test_users_add_list_grant(tmp_path: Path) -> None:
+    proc = run(tmp_path, "users", "add", "boss@example.com", "--admin", "--credits", "12",
+               "--password", "long enough")
+    assert proc.returncode == 0, proc.stderr
+    assert "boss@example.com (admin) with 12 credits" in proc.stdout
+    assert run(tmp_path, "users", "grant", "boss@example.com", "5").returncode == 0
+    listing = run(tmp_path, "users", "list").stdout
+    assert "boss@example.com" in listing and "17 credits" in listing
+    dup = run(tmp_path, "users", "add", "boss@example.com", "--no-password")
+    assert dup.returncode == 1 and "already exists" in dup.stderr

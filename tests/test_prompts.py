@@ -1,0 +1,64 @@
+"""Prompt builders: what the image model is told for each view."""
+
+from __future__ import annotations
+
+import pytest
+
+from viewgen import prompts
+from viewgen.domain import OTHER_VIEWS, Color, ExtractedFeatures, ViewType
+
+FEATURES = ExtractedFeatures(
+    colors=[Color(hex="#1F2A44", name="navy", usage="primary"),
+            Color(hex="#C8A165", name="tan", usage="secondary")],
+    materials=["leather", "brass"],
+    keyElements=["tan shoulder strap", "brass buckle"],
+    estimatedDimensions="about 38 × 28 × 12 cm (W × H × D)",
+    description="A navy leather messenger bag with a tan strap.",
+)
+
+
+def test_front_prompt_asks_for_the_front_only_with_rules() -> None:
+    text = prompts.front_prompt("navy leather messenger bag", has_logo=True)
+    assert text.startswith("Generate ONLY the front view")
+    assert "navy leather messenger bag" in text
+    assert "logo" in text.lower() and "front face" in text
+    assert "background" in text
+    assert "reference photo" not in text
+
+
+def test_front_prompt_with_reference_and_feedback() -> None:
+    text = prompts.front_prompt(None, has_reference=True, feedback=["make the strap red", " "])
+    assert "reference photo" in text
+    assert "- make the strap red" in text
+    assert text.count("\n- ") == 1
+
+
+@pytest.mark.parametrize("view", OTHER_VIEWS)
+def test_other_views_carry_the_features_and_match_the_front(view: ViewType) -> None:
+    text = prompts.view_prompt(view, FEATURES, text="messenger bag", has_logo=True)
+    assert f"Generate ONLY the {view.value} view" in text
+    assert "match the approved front exactly" in text
+    for fragment in ("navy #1F2A44 (primary)", "tan #C8A165 (secondary)", "leather, brass",
+                     "tan shoulder strap", "38 × 28 × 12 cm"):
+        assert fragment in text
+    assert prompts.CAMERAS[view] in text
+    assert prompts.HIDDEN_FACES[view] in text
+
+
+def test_back_view_keeps_the_logo_off() -> None:
+    assert "not visible from the back" in prompts.view_prompt(ViewType.BACK, FEATURES,
+                                                              has_logo=True)
+
+
+def test_prompt_for_dispatches_and_refuses_missing_features() -> None:
+    assert prompts.prompt_for(ViewType.FRONT, text="mug", features=None).startswith(
+        "Generate ONLY the front")
+    with pytest.raises(ValueError):
+        prompts.prompt_for(ViewType.TOP, text="mug", features=None)
+    with pytest.raises(ValueError):
+        prompts.view_prompt(ViewType.FRONT, FEATURES)
+
+
+def test_prompts_are_pure() -> None:
+    assert prompts.view_prompt(ViewType.SIDE, FEATURES) == prompts.view_prompt(
+        ViewType.SIDE, FEATURES)

@@ -1,0 +1,86 @@
+"""The History page in AppTest: my products newest first, the timeline with rejected
+versions and their feedback, regenerating chosen views (a new revision, priced), and
+comparing two revisions."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import no_exceptions, signed_in, texts
+
+from viewgen.domain import ViewType
+from viewgen.ui import state
+
+
+@pytest.fixture
+def made(app_settings, app_member):
+    """Two products by the member: an older complete one (rejected once) and a newer
+    one waiting for review."""
+    from viewgen.ui.services import services
+
+    studio = services().studio
+    first = studio.start_front(app_member, text="green ceramic mug")
+    studio.reject(app_member, first.id, "make the handle bigger")
+    studio.retry_front(app_member, first.id)
+    studio.approve(app_member, first.id)
+    studio.run_views(app_member, first.id)
+    second = studio.start_front(app_member, text="red wireless headphones")
+    return studio, first, second
+
+
+def test_history_lists_my_products_and_regenerates_views(app, app_member, made) -> None:
+    studio, first, _ = made
+    signed_in(app, app_member)
+    app.switch_page("pages/history.py").run()
+    no_exceptions(app)
+    titles = [m for m in texts(app, "markdown") if m.startswith("**") and "**" in m[2:]]
+    assert titles[:2] == ["**red wireless headphones**", "**green ceramic mug**"]
+    # newest is open: it is not finished, so History offers to continue it
+    assert "Continue in Generate" in [b.label for b in app.button]
+
+    app.button(key=f"open_{first.id}").click().run()
+    no_exceptions(app)
+    assert "green ceramic mug" in texts(app, "subheader")
+    assert "“make the handle bigger”" in texts(app, "markdown")  # the rejected front
+    assert [t.label for t in app.tabs] == ["Views", "Timeline", "Compare", "Regenerate",
+                                            "Download"]
+    assert any("Only one revision so far" in i for i in texts(app, "info"))
+
+    before = studio.balance(app_member)
+    app.button_group(key=state.W_HIST_VIEWS).set_value(["top", "side"]).run()
+    assert any("2 views × 1 credit = **2 credits**" in c for c in texts(app, "caption"))
+    app.text_area(key=state.W_HIST_FEEDBACK).input("thicker rim")
+    app.button(key="regenerate").click().run()
+    no_exceptions(app)
+    assert "Revision 2 saved: regenerated " in " ".join(texts(app, "success"))
+    assert studio.balance(app_member) == before - 2
+    revisions = studio.revisions(app_member, first.id)
+    assert [r.revision_number for r in revisions] == [1, 2]
+    assert sorted(revisions[-1].changes_made["regenerated"]) == ["side", "top"]
+    assert revisions[-1].changes_made["modifications"] == "thicker rim"
+
+    # compare: the two revisions of the top view side by side
+    assert app.segmented_control(key=state.W_HIST_COMPARE_VIEW).value in (ViewType.TOP,
+                                                                         ViewType.SIDE)
+    captions = [c for c in texts(app, "caption") if "revision" in c]
+    assert captions or app.image
+    assert "**Revision 2** · " in " ".join(texts(app, "markdown"))
+    assert "Feedback: “thicker rim”" in texts(app, "markdown")
+    assert len(app.get("download_button")) == 2
+
+
+def test_history_regenerate_refuses_without_credits(app, app_member, made, app_repo) -> None:
+    studio, first, _ = made
+    from viewgen import credits
+
+    with app_repo.tx(app_member, write=True) as tx:  # spend everything that is left
+        left = credits.balance(tx, app_member.id)
+        credits.commit(tx, credits.reserve(tx, app_member.id, left, "test", None))
+    signed_in(app, app_member)
+    app.switch_page("pages/history.py").run()
+    app.button(key=f"open_{first.id}").click().run()
+    app.button_group(key=state.W_HIST_VIEWS).set_value(["back"]).run()
+    app.button(key="regenerate").click().run()
+    no_exceptions(app)
+    assert texts(app, "error") == [
+        "1 view(s) cost 1 credits and you have 0. Ask an admin for more credits."]
+    assert [r.revision_number for r in studio.revisions(app_member, first.id)] == [1]

@@ -1,0 +1,7 @@
+"""``python -m viewgen``: see viewgen/cli.py."""
+
+import sys
+
+from viewgen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,150 @@
+"""Prompt builders for the image model: pure functions, one per view type.
+
+The front prompt asks for the front view only and sets the studio and logo rules.
+Every other view's prompt carries the features extracted from the approved front
+(colours with hex and name, materials, key elements, dimensions), names its camera
+exactly, says what the hidden faces should look like, and insists on matching the
+approved front, which the provider sends as the first image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from viewgen.domain import ExtractedFeatures, ViewType
+
+STYLE_RULES = (
+    "Studio product photograph: plain light-grey seamless background, soft even lighting, "
+    "a soft contact shadow, the whole product in frame and centred, orthographic-looking "
+    "camera with no perspective distortion, no text, no watermark, no hands, no props."
+)
+
+LOGO_RULES = (
+    "A logo image is attached: place it exactly as given (same shapes and colours, not "
+    "redrawn, not distorted) as a decal on the front face of the product."
+)
+
+CAMERAS: dict[ViewType, str] = {
+    ViewType.FRONT: "Camera straight in front of the product at its mid-height, looking at the front face.",
+    ViewType.BACK: (
+        "Camera directly behind the product (rotated 180 degrees from the front), at the same "
+        "height and distance, looking at the back face."
+    ),
+    ViewType.SIDE: (
+        "Camera at the product's right side (rotated 90 degrees from the front), at the same "
+        "height and distance, looking at the right side face."
+    ),
+    ViewType.TOP: (
+        "Camera directly above the product looking straight down; the front edge of the "
+        "product is at the bottom of the image."
+    ),
+    ViewType.BOTTOM: (
+        "Camera directly below the product looking straight up at its underside; the front "
+        "edge of the product is at the bottom of the image."
+    ),
+}
+
+HIDDEN_FACES: dict[ViewType, str] = {
+    ViewType.BACK: (
+        "The back face was not visible in the front view: keep the same body, colours and "
+        "materials; show back details a real product of this kind has (seams, back panel, "
+        "pockets, ports) and no front logo."
+    ),
+    ViewType.SIDE: (
+        "Show the product's depth: its thickness, how handles, straps or caps attach, in the "
+        "same colours and materials."
+    ),
+    ViewType.TOP: "Show the top surface and the outline of the product seen from above.",
+    ViewType.BOTTOM: (
+        "Show the underside: base, sole, feet or bottom panel, as a real product of this kind "
+        "has, in matching colours and materials."
+    ),
+}
+
+
+def _feedback_lines(feedback: Sequence[str]) -> str:
+    notes = [f.strip() for f in feedback if f and f.strip()]
+    if not notes:
+        return ""
+    listed = "\n".join(f"- {n}" for n in notes)
+    return f"\nChanges the user asked for (apply all of them, newest last):\n{listed}\n"
+
+
+def front_prompt(
+    text: str | None, *, has_reference: bool = False, has_logo: bool = False,
+    feedback: Sequence[str] = (),
+) -> str:
+    """The prompt for the front view, from a description and/or a reference photo."""
+    parts = ["Generate ONLY the front view of this product, as a single image."]
+    if text and text.strip():
+        parts.append(f"Product: {text.strip()}")
+    if has_reference:
+        parts.append(
+            "A reference photo of the product is attached: reproduce this exact product "
+            "(shape, proportions, colours, materials, details) seen from the front, removed "
+            "from its original background."
+        )
+    parts.append(CAMERAS[ViewType.FRONT])
+    parts.append(STYLE_RULES)
+    if has_logo:
+        parts.append(LOGO_RULES)
+    return "\n".join(parts) + _feedback_lines(feedback)
+
+
+def feature_block(features: ExtractedFeatures) -> str:
+    """The approved front's features, stated the same way for every view."""
+    lines = ["Features of the approved front view (match them exactly):"]
+    if features.colors:
+        colours = "; ".join(f"{c.name} {c.hex} ({c.usage.value})" for c in features.colors)
+        lines.append(f"- Colours: {colours}")
+    if features.materials:
+        lines.append(f"- Materials: {', '.join(features.materials)}")
+    if features.keyElements:
+        lines.append(f"- Key elements: {', '.join(features.keyElements)}")
+    if features.estimatedDimensions:
+        lines.append(f"- Dimensions: {features.estimatedDimensions}")
+    if features.description:
+        lines.append(f"- Description: {features.description}")
+    return "\n".join(lines)
+
+
+def view_prompt(
+    view: ViewType, features: ExtractedFeatures, *, text: str | None = None,
+    has_logo: bool = False, feedback: Sequence[str] = (),
+) -> str:
+    """The prompt for one of the other four views, anchored to the approved front."""
+    if view == ViewType.FRONT:
+        raise ValueError("use front_prompt for the front view")
+    parts = [
+        f"Generate ONLY the {view.value} view of the product shown in the first attached "
+        "image, which is the approved front view.",
+        "It is the same physical product: match the approved front exactly in shape, "
+        "proportions, size, colours, materials and finish.",
+        CAMERAS[view],
+        HIDDEN_FACES[view],
+        feature_block(features),
+    ]
+    if text and text.strip():
+        parts.append(f"Original description: {text.strip()}")
+    parts.append(STYLE_RULES)
+    if has_logo:
+        if view == ViewType.BACK:
+            parts.append("The logo is on the front face only: it is not visible from the back.")
+        else:
+            parts.append(
+                "The attached logo belongs on the front face; show it only where that face "
+                "is visible."
+            )
+    return "\n".join(parts) + _feedback_lines(feedback)
+
+
+def prompt_for(
+    view: ViewType, *, text: str | None, features: ExtractedFeatures | None,
+    has_reference: bool = False, has_logo: bool = False, feedback: Sequence[str] = (),
+) -> str:
+    if view == ViewType.FRONT:
+        return front_prompt(text, has_reference=has_reference, has_logo=has_logo,
+                            feedback=feedback)
+    if features is None:
+        raise ValueError("the other views need the approved front's features")
+    return view_prompt(view, features, text=text, has_logo=has_logo, feedback=feedback)

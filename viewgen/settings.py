@@ -1,0 +1,181 @@
+"""Settings from ``VIEWGEN_*`` environment variables and ``.streamlit/secrets.toml``.
+
+Environment variables win over the secrets file; every field has an embedded default,
+so a fresh checkout runs with no keys and no servers (SQLite under ``data/``, images
+in ``data/blobs``, the offline renderer). Secrets are ``SecretStr`` so they never
+print.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+SECRETS_FILE_ENV = "VIEWGEN_SECRETS_FILE"
+
+
+class _SecretsTomlSource(PydanticBaseSettingsSource):
+    """Reads ``.streamlit/secrets.toml`` (top level and a ``[viewgen]`` table)."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        path = Path(os.environ.get(SECRETS_FILE_ENV, ".streamlit/secrets.toml"))
+        self._data: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError):
+                raw = {}
+            flat = {k: v for k, v in raw.items() if not isinstance(v, dict)}
+            flat.update(raw.get("viewgen", {}) if isinstance(raw.get("viewgen"), dict) else {})
+            self._data = {k.lower(): v for k, v in flat.items()}
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, info in self.settings_cls.model_fields.items():
+            candidates = [name, f"viewgen_{name}"]
+            alias = info.validation_alias
+            if isinstance(alias, AliasChoices):
+                candidates += [str(c).lower() for c in alias.choices]
+            elif isinstance(alias, str):
+                candidates.append(alias.lower())
+            for candidate in candidates:
+                if candidate in self._data:
+                    out[name] = self._data[candidate]
+                    break
+        return out
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIEWGEN_", extra="ignore", populate_by_name=True)
+
+    # where things live
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/viewgen.db"
+    )
+    blob_backend: Literal["local", "supabase"] = "local"
+    auth_backend: Literal["local", "supabase"] = "local"
+    # PostgreSQL: "null" keeps no pooled connections (Supabase's transaction pooler);
+    # "auto" does that when the URL's port is 6543, the pooler's transaction port
+    db_pool: Literal["auto", "queue", "null"] = "auto"
+    # switch to the member's role and claims in each transaction so Row Level Security
+    # holds for the app's own connection (supabase/policies.sql)
+    db_rls: bool = True
+
+    # providers
+    image_provider: Literal["offline", "gemini"] = "offline"
+    feature_provider: Literal["offline", "openai", "gemini"] = "offline"
+    gemini_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VIEWGEN_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("VIEWGEN_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    gemini_model: str = "gemini-2.5-flash-image"
+    gemini_text_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = None
+    provider_timeout_s: float = 60.0
+    provider_max_attempts: int = 4
+    provider_concurrency: int = 4
+    provider_rpm: int = 60
+    provider_retry_initial_s: float = Field(
+        default=1.0, description="first retry backoff (doubles per retry, plus as much jitter)"
+    )
+    provider_max_retry_wait_s: float = Field(
+        default=60.0, description="longest server-requested retry delay worth waiting for"
+    )
+    image_size: int = 1024
+    aspect_ratio: str = "1:1"
+
+    # supabase (shared deployments)
+    supabase_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("VIEWGEN_SUPABASE_URL", "SUPABASE_URL")
+    )
+    supabase_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("VIEWGEN_SUPABASE_KEY", "SUPABASE_KEY")
+    )
+    signed_url_expiry_s: int = 3600
+
+    # credits
+    price_front: int = 3
+    price_retry: int = 2
+    price_view: int = 1
+    starting_credits: int = 50
+
+    # limits
+    max_text_chars: int = 2000
+    max_upload_mb: int = 10
+    max_image_pixels: int = 40_000_000
+    generating_timeout_s: int = 900
+    view_workers: int = 4
+
+    @model_validator(mode="after")
+    def _providers_from_keys(self) -> Settings:
+        # setting the two keys is all a user needs to switch from the offline renderer;
+        # VIEWGEN_IMAGE_PROVIDER / VIEWGEN_FEATURE_PROVIDER still win when given
+        if self.gemini_api_key and "image_provider" not in self.model_fields_set:
+            self.image_provider = "gemini"
+        if "feature_provider" not in self.model_fields_set:
+            if self.openai_api_key:
+                self.feature_provider = "openai"
+            elif self.gemini_api_key:
+                self.feature_provider = "gemini"
+        return self
+
+    @model_validator(mode="after")
+    def _supabase_backends(self) -> Settings:
+        # SUPABASE_URL and SUPABASE_KEY alone switch images and accounts to Supabase;
+        # VIEWGEN_BLOB_BACKEND / VIEWGEN_AUTH_BACKEND still win when given
+        if self.supabase_url and self.supabase_key:
+            if "blob_backend" not in self.model_fields_set:
+                self.blob_backend = "supabase"
+            if "auth_backend" not in self.model_fields_set:
+                self.auth_backend = "supabase"
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _SecretsTomlSource(settings_cls), file_secret_settings)
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'viewgen.db').as_posix()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def provider_label(self) -> str:
+        if self.image_provider == "offline" and self.feature_provider == "offline":
+            return "offline demo renderer"
+        parts = {"gemini": "Gemini", "openai": "OpenAI", "offline": "offline"}
+        image = parts[self.image_provider]
+        features = parts[self.feature_provider]
+        return image if image == features else f"{image} + {features}"

@@ -1,0 +1,236 @@
+"""The database schema: the single source of truth for every table viewgen keeps.
+
+SQLAlchemy Core tables that run unchanged on SQLite (the embedded default) and
+PostgreSQL (shared deployments, Supabase). JSON columns become ``jsonb`` on
+PostgreSQL; timestamps are timezone-aware UTC; every table with ``updated_at`` has
+it set on each write by the Repository (``onupdate``). Image columns hold blob
+keys, never URLs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from viewgen.domain import ALL_VIEWS, InputType, LedgerState, Role, Status
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _ts(name: str, **kw) -> Column:
+    return Column(name, DateTime(timezone=True), **kw)
+
+
+def _in(column: str, values) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("role", String(16), nullable=False, default=Role.MEMBER.value),
+    Column("password_hash", Text, nullable=True),
+    _ts("created_at", nullable=False, default=utcnow),
+    _ts("updated_at", nullable=False, default=utcnow, onupdate=utcnow),
+    CheckConstraint(_in("role", [r.value for r in Role]), name="ck_users_role"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    _ts("created_at", nullable=False, default=utcnow),
+    _ts("updated_at", nullable=False, default=utcnow, onupdate=utcnow),
+    Index("ix_projects_user_created", "user_id", "created_at"),
+)
+
+_view_columns: list[Column] = []
+for _view in ALL_VIEWS:
+    _view_columns.append(Column(f"{_view.value}_key", Text, nullable=True))
+    _view_columns.append(Column(f"{_view.value}_prompt", Text, nullable=True))
+
+product_view_approvals = Table(
+    "product_view_approvals",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("session_id", String(64), nullable=True),
+    Column("input_type", String(16), nullable=False),
+    Column("input_text", Text, nullable=True),
+    Column("reference_key", Text, nullable=True),
+    Column("logo_key", Text, nullable=True),
+    *_view_columns,
+    Column("extracted_features", JSONType, nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("user_feedback", Text, nullable=True),
+    Column("feedback_history", JSONType, nullable=False, default=list),
+    Column("rejection_count", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+    Column("view_errors", JSONType, nullable=False, default=dict),
+    Column("consistency", JSONType, nullable=False, default=dict),
+    Column("seed", Integer, nullable=False, default=0),
+    _ts("created_at", nullable=False, default=utcnow),
+    _ts("approved_at", nullable=True),
+    _ts("completed_at", nullable=True),
+    _ts("updated_at", nullable=False, default=utcnow, onupdate=utcnow),
+    CheckConstraint(_in("status", [s.value for s in Status]), name="ck_approvals_status"),
+    CheckConstraint(_in("input_type", [t.value for t in InputType]), name="ck_approvals_input"),
+    Index("ix_approvals_user_created", "user_id", "created_at"),
+    Index("ix_approvals_project", "project_id"),
+    Index("ix_approvals_status_updated", "status", "updated_at"),
+    Index("ix_approvals_created", "created_at"),
+)
+
+view_revision_history = Table(
+    "view_revision_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "approval_id",
+        String(36),
+        ForeignKey("product_view_approvals.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("view_type", String(16), nullable=False),
+    Column("image_key", Text, nullable=False),
+    Column("prompt", Text, nullable=True),
+    Column("user_feedback", Text, nullable=True),
+    Column("reason", String(32), nullable=False, default="rejected"),
+    _ts("created_at", nullable=False, default=utcnow),
+    CheckConstraint(_in("view_type", [v.value for v in ALL_VIEWS]), name="ck_history_view"),
+    Index("ix_history_approval", "approval_id", "created_at"),
+    Index("ix_history_user_created", "user_id", "created_at"),
+)
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column(
+        "approval_id",
+        String(36),
+        ForeignKey("product_view_approvals.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("revision_number", Integer, nullable=False),
+    Column("user_prompt", Text, nullable=True),
+    Column("image_data", JSONType, nullable=False, default=dict),
+    Column("changes_made", JSONType, nullable=False, default=dict),
+    _ts("created_at", nullable=False, default=utcnow),
+    UniqueConstraint("project_id", "revision_number", name="uq_revisions_project_number"),
+    Index("ix_revisions_user_created", "user_id", "created_at"),
+)
+
+credit_ledger = Table(
+    "credit_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("delta", Integer, nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column(
+        "approval_id",
+        String(36),
+        ForeignKey("product_view_approvals.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("state", String(16), nullable=False),
+    _ts("created_at", nullable=False, default=utcnow),
+    _ts("updated_at", nullable=False, default=utcnow, onupdate=utcnow),
+    CheckConstraint(_in("state", [s.value for s in LedgerState]), name="ck_ledger_state"),
+    # a reservation or commit spends (delta < 0); a grant adds (delta > 0)
+    CheckConstraint(
+        "(state = 'granted' AND delta > 0) OR (state <> 'granted' AND delta < 0)",
+        name="ck_ledger_sign",
+    ),
+    # covers every balance check and the admin's credits per user (index-only scans)
+    Index("ix_ledger_user_state_delta", "user_id", "state", "delta"),
+    Index("ix_ledger_created", "created_at"),
+    Index("ix_ledger_approval", "approval_id"),
+)
+
+generation_calls = Table(
+    "generation_calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "approval_id",
+        String(36),
+        ForeignKey("product_view_approvals.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("view_type", String(16), nullable=True),
+    Column("kind", String(16), nullable=False, default="image"),  # image | features
+    Column("provider", String(32), nullable=False),
+    Column("model", String(100), nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("latency_ms", Float, nullable=False),
+    Column("outcome", String(32), nullable=False),  # ok | error class name
+    Column("error", Text, nullable=True),
+    Column("input_tokens", Integer, nullable=True),
+    Column("output_tokens", Integer, nullable=True),
+    Column("images", Integer, nullable=False, default=0),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    _ts("created_at", nullable=False, default=utcnow),
+    # covers the admin's calls per provider per day (PostgreSQL: index-only scans)
+    Index("ix_calls_created_provider", "created_at", "provider",
+          postgresql_include=["kind", "outcome", "latency_ms", "cost_usd"]),
+    Index("ix_calls_provider", "provider", "created_at"),
+    Index("ix_calls_approval", "approval_id"),
+    Index("ix_calls_user_created", "user_id", "created_at"),
+)
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    _ts("applied_at", nullable=False, default=utcnow),
+)
+
+# tables that belong to one user (RLS and the Repository scope them by user_id)
+USER_TABLES = (
+    projects,
+    product_view_approvals,
+    view_revision_history,
+    revisions,
+    credit_ledger,
+    generation_calls,
+)

@@ -1,0 +1,115 @@
+"""The first call of every page: services, then a signed-in user (and admin for Admin).
+
+With a ``pages/`` folder beside ``app.py``, Streamlit runs a page straight from a deep
+link (``/admin``) on a fresh server without running ``app.py``, and ``AppTest`` can do
+the same; a gate that lives only in ``app.py`` is skipped then. So every page calls
+``require_user()`` or ``require_admin()`` before it draws or reads anything; when
+there is no signed-in user they draw the sign-in prompt and stop the run, and a member
+on the Admin page gets a refusal and nothing else.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from viewgen.domain import User
+from viewgen.errors import NotFound
+from viewgen.ui import components, state
+from viewgen.ui.services import Services, services
+
+APP_TITLE = "viewgen"
+APP_SCRIPT = "app.py"
+
+
+def page_setup(title: str | None = None) -> None:
+    st.set_page_config(
+        page_title=f"{title} · {APP_TITLE}" if title else APP_TITLE,
+        page_icon=":material/view_in_ar:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+
+
+_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3.2rem; padding-bottom: 3rem; }
+[data-testid="stSidebarUserContent"] { padding-top: 1.2rem; }
+h1 { padding-top: 0.4rem !important; }
+</style>
+"""
+
+
+def style() -> None:
+    """A little tightening so a 1280x800 window shows a step without scrolling."""
+    st.html(_CSS)
+
+
+def load_services() -> Services:
+    """The services, or an error on screen (a missing key, an unreachable database)."""
+    found, error = components.attempt(services)
+    if found is None:
+        st.error(f"viewgen could not start: {error}")
+        st.caption("Fix the setting named above (see the README's configuration section) "
+                   "and reload the page.")
+        st.stop()
+    return found
+
+
+def _refresh(user: User, svc: Services) -> User | None:
+    """The signed-in user as the database has them now (role changes apply at once)."""
+    try:
+        with svc.studio.repo.tx(user) as tx:
+            return tx.get_user(user.id)
+    except NotFound:
+        return None
+
+
+def _through_app(page: str | None) -> None:
+    """Rerun via app.py, which then opens ``page``; a plain rerun where there is no
+    app.py to go through (a test running a page script on its own)."""
+    if page:
+        state.put(state.NEXT_PAGE, page)
+        try:
+            st.switch_page(APP_SCRIPT)
+        except StreamlitAPIException:
+            state.drop(state.NEXT_PAGE)
+    st.rerun()
+
+
+def require_user(title: str | None = None, page: str | None = None) -> tuple[User, Services]:
+    """A signed-in user and the services; otherwise the sign-in prompt, and stop.
+
+    ``page`` is the calling page's path (``pages/history.py``): signing in on it goes
+    through ``app.py`` and back to ``page``, so a deep link opened on a fresh server
+    (which Streamlit runs without ``app.py``) ends up with the navigation in place.
+    """
+    page_setup(title)
+    style()
+    svc = load_services()
+    user = state.current_user()
+    if user is not None:
+        user, _ = components.attempt(_refresh, user, svc)
+        if user is None:
+            state.sign_out()
+        else:
+            state.put(state.USER, user)
+    if user is None:
+        components.sign_in_screen(svc, after=lambda: _through_app(page))
+        st.stop()
+    components.sidebar(user, svc)
+    components.show_flash()
+    return user, svc
+
+
+def require_admin(title: str = "Admin", page: str | None = None) -> tuple[User, Services]:
+    """An admin and the services; a member gets a refusal and nothing else."""
+    user, svc = require_user(title, page)
+    if not user.is_admin:
+        st.title(title)
+        st.error("The Admin page is for admins only. Your account is a member account, so "
+                 "there is nothing here for you; ask an admin if you need access.",
+                 icon=":material/block:")
+        components.page_link("pages/generate.py", "Go to Generate", icon=":material/arrow_back:")
+        st.stop()
+    return user, svc
