@@ -631,3 +631,43 @@ def test_the_environment_alone_puts_everything_on_supabase(
     finally:
         studio.close()
         studio.repo.engine.dispose()
+
+
+def test_each_browser_session_of_the_app_keeps_its_own_supabase_client(
+        fake: FakeSupabase, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Two people signed in to one app process: neither acts as the other."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from viewgen.ui import state
+    from viewgen.ui.services import _build
+
+    monkeypatch.setenv("VIEWGEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SUPABASE_URL", fake.base_url)
+    monkeypatch.setenv("SUPABASE_KEY", SERVICE_KEY)
+    app = str(Path(__file__).resolve().parents[2] / "app.py")
+    sessions = {}
+    try:
+        for name in ("ada", "bob"):
+            at = AppTest.from_file(app, default_timeout=60).run()
+            at.text_input(key=state.W_SIGNUP_NAME).input(name.title())
+            at.text_input(key=state.W_SIGNUP_EMAIL).input(f"{name}@example.com")
+            at.text_input(key=state.W_SIGNUP_PASSWORD).input("a long password")
+            at.text_input(key=state.W_SIGNUP_CONFIRM).input("a long password")
+            at.button(key="sign_up_submit").click().run()
+            assert not at.exception, [e.value for e in at.exception]
+            sessions[name] = at
+        ada_auth = sessions["ada"].session_state[state.AUTH]
+        bob_auth = sessions["bob"].session_state[state.AUTH]
+        assert isinstance(ada_auth, SupabaseAuth) and ada_auth is not bob_auth
+        ada_id = sessions["ada"].session_state[state.USER].id
+        bob_id = sessions["bob"].session_state[state.USER].id
+        # Bob signed in last; Ada's session still speaks for Ada
+        assert ada_auth.client.auth.get_user().user.id == ada_id
+        assert bob_auth.client.auth.get_user().user.id == bob_id
+        sessions["bob"].button(key="sign_out").click().run()
+        assert fake.requests("POST", "/auth/v1/logout")  # Bob's Supabase session ended
+        assert ada_auth.client.auth.get_user().user.id == ada_id
+    finally:
+        _build.clear()

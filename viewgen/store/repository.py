@@ -226,9 +226,20 @@ class Tx:
         self.conn.execute(t.users.update().where(t.users.c.id == user_id).values(role=role.value))
 
     def lock_user(self, user_id: str) -> None:
-        """Serialise credit changes for one user (PostgreSQL row lock)."""
+        """Serialise credit changes for one user (PostgreSQL row lock).
+
+        ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: inserting a row whose foreign key
+        points at the user takes a KEY SHARE lock on the user row earlier in the same
+        transaction, and two such transactions upgrading to ``FOR UPDATE`` deadlock.
+        NO KEY UPDATE does not conflict with KEY SHARE but still conflicts with itself,
+        so reservations for one user stay serialised.
+        """
         if self._locks_rows:
-            self.conn.execute(select(t.users.c.id).where(t.users.c.id == user_id).with_for_update())
+            self.conn.execute(
+                select(t.users.c.id)
+                .where(t.users.c.id == user_id)
+                .with_for_update(key_share=True)
+            )
 
     # -- projects -----------------------------------------------------------------
     def insert_project(self, name: str) -> Project:

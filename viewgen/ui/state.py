@@ -22,6 +22,7 @@ from viewgen.domain import User
 
 # -- who is signed in ---------------------------------------------------------------
 USER = "user"  # the signed-in viewgen.domain.User
+AUTH = "auth"  # this session's own viewgen.auth.Auth (never shared between sessions)
 FLASH = "flash"  # [(kind, message)] shown once, on the next run of any page
 SESSION = "session_id"  # a random id for this browser session, recorded on new products
 NEXT_PAGE = "next_page"  # the page to open once app.py's navigation is in place
@@ -147,13 +148,21 @@ def current_user() -> User | None:
 
 
 def sign_in(user: User) -> None:
-    """Start a clean session for ``user``: nothing from a previous person survives."""
+    """Start a clean session for ``user``: nothing from a previous person survives.
+
+    The session's accounts backend stays: it has just signed ``user`` in (a Supabase
+    client now carries their token).
+    """
     for key in list(st.session_state.keys()):
-        del st.session_state[key]
+        if key != AUTH:
+            del st.session_state[key]
     st.session_state[USER] = user
 
 
 def sign_out() -> None:
+    auth = st.session_state.get(AUTH)
+    if auth is not None:
+        auth.sign_out()  # ends a Supabase session; a no-op for local accounts
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     flash("info", "You are signed out.")
