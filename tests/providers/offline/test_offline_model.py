@@ -152,3 +152,11 @@ def test_build_model_applies_feedback_in_order_and_caches() -> None:
     strap = two.part("strap")
     assert strap is not None and strap.color == COLORS["black"]
     assert build_model(BAG, (), 3).width != build_model(BAG, (), 4).width  # seeds vary proportions
+
+
+def test_a_colour_on_an_unknown_part_does_not_repaint_the_product() -> None:
+    # "rim" is no part the renderer knows: its gold must not turn a teal mug gold
+    mug = parse_description("a teal ceramic mug with a gold rim")
+    assert (mug.category, mug.color_name, mug.material) == ("mug", "teal", "ceramic")
+    # words after the noun that belong to no other noun still describe the product
+    assert parse_description("a mug, teal").color_name == "teal"

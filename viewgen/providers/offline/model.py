@@ -581,6 +581,7 @@ class _Phrase:
     noun_kind: str  # "part" | "body"
     noun: str
     attrs: _Attrs
+    orphan: bool = False  # words attached to no noun ("... with a gold rim")
 
 
 def _phrases(text: str) -> tuple[list[_Phrase], list[tuple[str, str]]]:
@@ -658,7 +659,7 @@ def _flush(phrases: list[_Phrase], pending: _Attrs, last: _Phrase | None, in_mod
     if in_mode and last is not None:
         _merge(last.attrs, pending)
     else:
-        phrases.append(_Phrase("body", "body", pending))
+        phrases.append(_Phrase("body", "body", pending, orphan=True))
 
 
 def _merge(into: _Attrs, extra: _Attrs) -> None:
@@ -666,6 +667,19 @@ def _merge(into: _Attrs, extra: _Attrs) -> None:
         value = getattr(extra, name)
         if value is not None:
             setattr(into, name, value)
+    if extra.sizes:
+        into.sizes = [*(into.sizes or []), *extra.sizes]
+
+
+def _fill(into: _Attrs, extra: _Attrs) -> None:
+    """``_merge`` that only sets what ``into`` does not have yet."""
+    if into.color is not None or into.mcolor is not None:
+        extra = replace(extra, color=None, tone=None, mcolor=None)
+    if into.material is not None:
+        extra = replace(extra, material=None, material_label=None)
+    for name in ("color", "tone", "mcolor", "material", "material_label", "finish", "where"):
+        if getattr(into, name) is None and getattr(extra, name) is not None:
+            setattr(into, name, getattr(extra, name))
     if extra.sizes:
         into.sizes = [*(into.sizes or []), *extra.sizes]
 
@@ -758,10 +772,15 @@ def parse_description(text: str, seed: int = 0) -> ProductModel:
     category, variant = _pick_category(categories)
     template = TEMPLATES[category]
 
+    # words on the product noun win; words attached to no noun (an unknown part such as
+    # "with a gold rim") only fill in what the product's own words left open
     body_attrs = _Attrs()
     for p in phrases:
-        if p.noun_kind == "body":
+        if p.noun_kind == "body" and not p.orphan:
             _merge(body_attrs, p.attrs)
+    for p in phrases:
+        if p.noun_kind == "body" and p.orphan:
+            _fill(body_attrs, p.attrs)
 
     material = body_attrs.material or template.material
     material_label = body_attrs.material_label or ""

@@ -1,6 +1,6 @@
 """The Admin page's queries on 1k and 50k seeded approvals (SQLite): how time grows.
 
-    python bench/admin_queries.py [--small 1000] [--large 50000]
+    python bench/admin_page.py [--small 1000] [--large 50000]
 
 Seeds two fresh databases with ``viewgen.demo`` and times every query the Admin page
 runs with its default filter, the last 90 days (headline metrics, the chart queries,
