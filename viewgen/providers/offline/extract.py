@@ -33,7 +33,7 @@ MODEL = "pixel-measure-v1"
 MAX_COLORS = 5
 MIN_SHARE = 0.01
 SHADE_DELTA_E = 8.0
-ANALYSIS_SIDE = 512
+ANALYSIS_SIDE = 384
 NOT_FROM_PIXELS = ["materials", "keyElements", "estimatedDimensions"]
 
 
