@@ -92,7 +92,12 @@ def test_uses_the_renderers_metadata_when_present() -> None:
     assert features.keyElements == ["front flap", "brass buckle", "shoulder strap"]
     assert features.estimatedDimensions == "about 32 × 24 × 12 cm (W × H × D)"
     assert features.not_measured == []
-    assert features.description == "A navy and tan leather messenger bag with gold accents."
+    # the renderer knows what it drew: its sentence is the description
+    assert features.description == "A navy leather messenger bag."
+    # without one, the sentence is built from the measured colours and the metadata
+    no_sentence = {k: v for k, v in META.items() if k != "description"}
+    assert OfflineExtractor().extract(bag_png(meta=no_sentence)).features.description == (
+        "A navy and tan leather messenger bag with gold accents.")
 
 
 def test_partial_or_broken_metadata() -> None:

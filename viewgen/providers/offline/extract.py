@@ -71,8 +71,11 @@ class OfflineExtractor:
             materials=materials,
             keyElements=key_elements,
             estimatedDimensions=dimensions,
-            description=describe(colors, category=category, material=materials[0] if materials else "",
-                                 aspect=aspect, not_measured=not_measured),
+            # the renderer's own sentence when it made the image (it knows a watch is gold
+            # even where its dark screen covers most of the front); else one from the pixels
+            description=_known_description(meta) or describe(
+                colors, category=category, material=materials[0] if materials else "",
+                aspect=aspect, not_measured=not_measured),
             not_measured=not_measured,
         )
         return ExtractionResult(
@@ -159,6 +162,11 @@ def _proportions(aspect: float) -> str:
 
 def _article(noun: str) -> str:
     return "An" if noun[:1].lower() in "aeiou" else "A"
+
+
+def _known_description(meta: dict[str, Any] | None) -> str:
+    text = meta.get("description") if meta else None
+    return " ".join(text.split())[:500] if isinstance(text, str) else ""
 
 
 def _strings(value: Any) -> list[str]:
