@@ -14,7 +14,7 @@ import streamlit as st
 from viewgen.ui import guard, state
 
 guard.page_setup()
-guard.load_services()
+guard.restore_session(guard.load_services())  # "stay signed in" after a reload
 user = state.current_user()
 admin = bool(user and user.is_admin)
 

@@ -47,7 +47,8 @@ end $$;
 
 -- privileges: exactly what the app does on a member's behalf, nothing for anon
 revoke all on table users, projects, product_view_approvals, view_revision_history,
-  revisions, credit_ledger, generation_calls, schema_migrations from anon, authenticated;
+  revisions, credit_ledger, generation_calls, schema_migrations, sessions
+  from anon, authenticated;
 
 grant select on table users to authenticated;
 -- a member may rename themselves, never change their role (and FOR UPDATE needs one column)
@@ -73,7 +74,8 @@ begin
   end loop;
 end $$;
 
--- Row Level Security on every table (schema_migrations: owner only, no policies)
+-- Row Level Security on every table (schema_migrations and sessions: owner only, no
+-- policies; the app reaches sessions only as its login role, for sign-in and sign-out)
 alter table users enable row level security;
 alter table projects enable row level security;
 alter table product_view_approvals enable row level security;
@@ -82,6 +84,7 @@ alter table revisions enable row level security;
 alter table credit_ledger enable row level security;
 alter table generation_calls enable row level security;
 alter table schema_migrations enable row level security;
+alter table sessions enable row level security;
 
 -- users: a member sees and renames only themselves
 drop policy if exists viewgen_member_select on users;

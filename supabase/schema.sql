@@ -38,6 +38,19 @@ CREATE TABLE IF NOT EXISTS projects (
 
 CREATE INDEX IF NOT EXISTS ix_projects_user_created ON projects (user_id, created_at);
 
+CREATE TABLE IF NOT EXISTS sessions (
+	token_hash VARCHAR(64) NOT NULL,
+	user_id VARCHAR(36) NOT NULL,
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	PRIMARY KEY (token_hash),
+	FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX IF NOT EXISTS ix_sessions_expires ON sessions (expires_at);
+
+CREATE INDEX IF NOT EXISTS ix_sessions_user ON sessions (user_id);
+
 CREATE TABLE IF NOT EXISTS product_view_approvals (
 	id VARCHAR(36) NOT NULL,
 	user_id VARCHAR(36) NOT NULL,
@@ -182,7 +195,8 @@ CREATE INDEX IF NOT EXISTS ix_history_user_created ON view_revision_history (use
 
 insert into schema_migrations (name, applied_at) values
   ('0001_baseline', now()),
-  ('0002_covering_indexes', now())
+  ('0002_covering_indexes', now()),
+  ('0003_sessions', now())
 on conflict (name) do nothing;
 
 -- ============================================================================
@@ -238,7 +252,8 @@ end $$;
 
 -- privileges: exactly what the app does on a member's behalf, nothing for anon
 revoke all on table users, projects, product_view_approvals, view_revision_history,
-  revisions, credit_ledger, generation_calls, schema_migrations from anon, authenticated;
+  revisions, credit_ledger, generation_calls, schema_migrations, sessions
+  from anon, authenticated;
 
 grant select on table users to authenticated;
 -- a member may rename themselves, never change their role (and FOR UPDATE needs one column)
@@ -264,7 +279,8 @@ begin
   end loop;
 end $$;
 
--- Row Level Security on every table (schema_migrations: owner only, no policies)
+-- Row Level Security on every table (schema_migrations and sessions: owner only, no
+-- policies; the app reaches sessions only as its login role, for sign-in and sign-out)
 alter table users enable row level security;
 alter table projects enable row level security;
 alter table product_view_approvals enable row level security;
@@ -273,6 +289,7 @@ alter table revisions enable row level security;
 alter table credit_ledger enable row level security;
 alter table generation_calls enable row level security;
 alter table schema_migrations enable row level security;
+alter table sessions enable row level security;
 
 -- users: a member sees and renames only themselves
 drop policy if exists viewgen_member_select on users;

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
-from viewgen.auth import LocalAuth, hash_password, verify_password
+import pytest
+from sqlalchemy import func, select
+
+from viewgen.auth import LocalAuth, forget, hash_password, recall, remember, verify_password
 from viewgen.domain import Role
 from viewgen.errors import AuthError, InvalidInput
 from viewgen.store import SYSTEM
@@ -61,3 +64,41 @@ def test_password_hashes_are_salted_scrypt() -> None:
     assert not verify_password("secret pas", a)
     assert not verify_password("secret pass", None)
     assert not verify_password("secret pass", "scrypt$garbage")
+
+
+# -- "stay signed in" ---------------------------------------------------------------
+def test_a_remembered_session_signs_in_until_forgotten(auth: LocalAuth, settings) -> None:
+    user = auth.sign_up("ada@example.com", "long enough")
+    token = remember(auth.repo, settings, user)
+    assert token and len(token) >= 40
+    assert recall(auth.repo, token).id == user.id
+    other = remember(auth.repo, settings, user)  # a second browser: its own session
+    assert other != token
+    forget(auth.repo, token)
+    assert recall(auth.repo, token) is None
+    assert recall(auth.repo, other).id == user.id  # signing out here keeps that one
+    for junk in (None, "", "not-a-token", "x" * 500):
+        assert recall(auth.repo, junk) is None
+
+
+def test_only_a_hash_of_the_token_is_stored(auth: LocalAuth, settings) -> None:
+    user = auth.sign_up("ada@example.com", "long enough")
+    token = remember(auth.repo, settings, user)
+    with auth.repo.engine.connect() as conn:
+        [row] = conn.execute(select(t.sessions)).mappings().all()
+    assert token not in str(dict(row))
+    assert row["user_id"] == user.id
+
+
+def test_sessions_expire_and_can_be_turned_off(auth: LocalAuth, settings) -> None:
+    user = auth.sign_up("ada@example.com", "long enough")
+    token = remember(auth.repo, settings, user)
+    with auth.repo.engine.begin() as conn:
+        conn.execute(t.sessions.update().values(
+            expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert recall(auth.repo, token) is None
+    remember(auth.repo, settings, user)  # a new sign-in clears expired rows away
+    with auth.repo.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.sessions)).scalar_one() == 1
+    off = settings.model_copy(update={"session_days": 0})
+    assert remember(auth.repo, off, user) is None

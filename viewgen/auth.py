@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import os
 import re
+import secrets
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from viewgen import credits
@@ -117,3 +119,42 @@ def build_auth(repo: Repository, settings: Settings) -> Auth:
 
         return SupabaseAuth(repo, settings)
     return LocalAuth(repo, settings)
+
+
+# -- "stay signed in" ---------------------------------------------------------------
+# A browser that signs in gets a random token in a cookie; the database keeps only its
+# SHA-256, so neither a copy of the database nor a log line can sign anyone in. A
+# reload finds the cookie, ``recall`` finds the user; signing out deletes the row.
+
+SESSION_COOKIE = "viewgen_session"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def remember(repo: Repository, settings: Settings, user: User) -> str | None:
+    """A new session token for ``user`` (None when ``VIEWGEN_SESSION_DAYS`` is 0)."""
+    if settings.session_days <= 0:
+        return None
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with repo.tx(SYSTEM, write=True) as tx:
+        tx.delete_expired_sessions(now)
+        tx.insert_session(_token_hash(token), user.id, now + timedelta(days=settings.session_days))
+    return token
+
+
+def recall(repo: Repository, token: str | None) -> User | None:
+    """The user a session token signs in, if it is known and unexpired."""
+    if not token or len(token) > 200:
+        return None
+    with repo.tx(SYSTEM) as tx:
+        return tx.session_user(_token_hash(token), datetime.now(UTC))
+
+
+def forget(repo: Repository, token: str | None) -> None:
+    """End a session: its token signs nobody in any more."""
+    if token:
+        with repo.tx(SYSTEM, write=True) as tx:
+            tx.delete_session(_token_hash(token))

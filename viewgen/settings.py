@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     price_view: int = 1
     starting_credits: int = 50
 
+    # accounts: days a browser stays signed in across reloads (0: sign in on every visit)
+    session_days: int = 14
+
     # limits
     max_text_chars: int = 2000
     max_upload_mb: int = 10

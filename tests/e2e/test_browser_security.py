@@ -78,11 +78,53 @@ def test_a_member_is_refused_on_admin(start_server, new_page, shots) -> None:
     assert page.get_by_role("link", name="Admin").count() == 0
 
     # and again by URL once signed in somewhere else in the app
-    page.goto(server.url + "/")
-    sign_in(page, MEMBER[0], MEMBER[1])
+    page.goto(server.url + "/")  # a new page load: still signed in (the cookie)
+    page.get_by_role("link", name="History").first.wait_for()
+    settle(page)
     assert page.get_by_role("link", name="Admin").count() == 0
-    page.goto(server.url + "/admin")
-    sign_in(page, MEMBER[0], MEMBER[1])
+    page.goto(server.url + "/admin")  # a new page load: still signed in (the cookie)
     page.get_by_text("The Admin page is for admins only").wait_for()
     settle(page)
     _assert_no_data(page)
+
+
+def test_stay_signed_in_across_reloads_until_signing_out(start_server, new_page,
+                                                         shots) -> None:
+    server = start_server(_prepare)
+    page = new_page()
+    page.goto(server.url + "/history")
+    page.get_by_text("Sign in to continue.").wait_for()
+    sign_in(page, MEMBER[0], MEMBER[1])
+    page.get_by_text("No products yet").wait_for()
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "viewgen_session"]
+    assert cookie["sameSite"] == "Strict" and cookie["expires"] > 0
+
+    page.reload()  # a reload starts a new Streamlit session: the cookie signs it in
+    page.get_by_text("No products yet").wait_for()
+    settle(page)
+    shots(page, "24-after-reload")
+    assert page.get_by_text("Sign in to continue.").count() == 0
+    assert MEMBER[2] in page.get_by_test_id("stSidebar").inner_text()
+    page.goto(server.url + "/admin")  # and it is still the member: refused
+    page.get_by_text("The Admin page is for admins only").wait_for()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("Sign in to continue.").wait_for()
+    settle(page)
+    page.wait_for_function(
+        "() => !document.cookie.includes('viewgen_session=') "
+        "|| document.cookie.includes('viewgen_session=;')")
+    page.reload()
+    page.get_by_text("Sign in to continue.").wait_for()
+    settle(page)
+    _assert_no_data(page)
+
+    # "stay signed in" unticked (a shared computer): a reload asks again
+    form = page.locator('[data-testid="stForm"]').filter(
+        has=page.get_by_role("button", name="Sign in"))
+    form.get_by_text("Stay signed in on this browser").click()
+    sign_in(page, MEMBER[0], MEMBER[1])
+    page.reload()
+    page.get_by_text("Sign in to continue.").wait_for()
+    assert [c for c in page.context.cookies()
+            if c["name"] == "viewgen_session" and c["value"]] == []

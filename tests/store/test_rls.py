@@ -206,6 +206,17 @@ def test_anon_gets_nothing(pg_repo: Repository, people: dict[str, User]) -> None
 
 
 @pytest.mark.postgres
+def test_no_member_or_admin_role_can_read_sign_in_sessions(
+        pg_repo: Repository, people: dict[str, User], settings) -> None:
+    from viewgen.auth import remember
+
+    remember(pg_repo, settings, people["b"])
+    for who in ("a", "admin"):
+        with pytest.raises(DBAPIError, match="permission denied"), pg_repo.tx(people[who]) as tx:
+            tx.conn.execute(select(t.sessions.c.user_id))
+
+
+@pytest.mark.postgres
 def test_rls_sql_is_rerunnable_and_recorded(pg_repo: Repository) -> None:
     assert ensure_rls(pg_repo.engine) is False  # open_postgres_repository installed it
     first = apply_rls(pg_repo.engine)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import PASSWORD, no_exceptions, texts
 
+from viewgen.auth import recall
 from viewgen.domain import Role
 from viewgen.ui import state
 
@@ -55,7 +56,7 @@ def test_second_sign_up_is_a_member_and_errors_are_readable(app, app_admin) -> N
     assert app.session_state[state.USER].role == Role.MEMBER
 
 
-def test_sign_in_and_sign_out(app, app_member) -> None:
+def test_sign_in_and_sign_out(app, app_member, app_repo) -> None:
     app.run()
     _sign_in(app, "max@example.com", "wrong password")
     assert texts(app, "error") == ["That email and password don't match an account."]
@@ -64,7 +65,10 @@ def test_sign_in_and_sign_out(app, app_member) -> None:
     no_exceptions(app)
     assert app.session_state[state.USER].id == app_member.id
     assert "Welcome back, Max Member." in texts(app, "success")
+    token = app.session_state[state.SESSION_TOKEN]  # "stay signed in" was ticked
+    assert recall(app_repo, token).id == app_member.id
     app.button(key="sign_out").click().run()
     assert state.USER not in app.session_state
+    assert recall(app_repo, token) is None  # the browser's cookie signs nobody in now
     assert "You are signed out." in texts(app, "info")
     assert "Sign in to continue." in texts(app, "info")

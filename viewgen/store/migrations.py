@@ -44,6 +44,14 @@ def _covering_indexes(conn: Connection) -> None:
         next(i for i in table.indexes if i.name == name).create(conn, checkfirst=True)
 
 
+@migration("0003_sessions")
+def _sessions(conn: Connection) -> None:
+    # "stay signed in" across page reloads (viewgen.auth.remember / recall)
+    schema.sessions.create(conn, checkfirst=True)
+    for index in schema.sessions.indexes:
+        index.create(conn, checkfirst=True)
+
+
 def applied(conn: Connection) -> set[str]:
     if not inspect(conn).has_table(schema.schema_migrations.name):
         return set()

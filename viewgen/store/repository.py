@@ -225,6 +225,30 @@ class Tx:
         self._require_admin()
         self.conn.execute(t.users.update().where(t.users.c.id == user_id).values(role=role.value))
 
+    # -- "stay signed in" sessions (SYSTEM only: sign-in and sign-out) --------------
+    def insert_session(self, token_hash: str, user_id: str, expires_at: datetime) -> None:
+        self._require_admin()
+        self.conn.execute(t.sessions.insert().values(
+            token_hash=token_hash, user_id=user_id, expires_at=expires_at))
+
+    def session_user(self, token_hash: str, now: datetime) -> User | None:
+        """The user of an unexpired session, or None."""
+        self._require_admin()
+        row = self.conn.execute(
+            select(t.users).join(t.sessions, t.sessions.c.user_id == t.users.c.id)
+            .where(t.sessions.c.token_hash == token_hash, t.sessions.c.expires_at > now)
+        ).first()
+        return _user(row) if row else None
+
+    def delete_session(self, token_hash: str) -> None:
+        self._require_admin()
+        self.conn.execute(t.sessions.delete().where(t.sessions.c.token_hash == token_hash))
+
+    def delete_expired_sessions(self, now: datetime) -> int:
+        self._require_admin()
+        return self.conn.execute(
+            t.sessions.delete().where(t.sessions.c.expires_at <= now)).rowcount
+
     def lock_user(self, user_id: str) -> None:
         """Serialise credit changes for one user (PostgreSQL row lock).
 

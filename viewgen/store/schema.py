@@ -218,6 +218,20 @@ generation_calls = Table(
     Index("ix_calls_user_created", "user_id", "created_at"),
 )
 
+# "stay signed in": one row per browser that chose to stay signed in. Only a hash of
+# the cookie's random token is kept, so a copy of the database signs nobody in.
+# Touched only by SYSTEM (sign-in, sign-out); RLS gives members no access at all.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    _ts("created_at", nullable=False, default=utcnow),
+    _ts("expires_at", nullable=False),
+    Index("ix_sessions_user", "user_id"),
+    Index("ix_sessions_expires", "expires_at"),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,

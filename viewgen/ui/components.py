@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from viewgen import auth
 from viewgen.domain import ALL_VIEWS, ExtractedFeatures, User, ViewType
 from viewgen.errors import ViewgenError
 from viewgen.store import SYSTEM
@@ -97,6 +98,11 @@ def sign_in_screen(services: Services, after: Callable[[], None] = st.rerun) -> 
                           placeholder="name@example.com")
             st.text_input("Password", type="password", key=state.W_SIGNIN_PASSWORD,
                           autocomplete="current-password")
+            if services.settings.session_days > 0:
+                st.checkbox("Stay signed in on this browser", value=True,
+                            key=state.W_SIGNIN_REMEMBER,
+                            help=f"For {services.settings.session_days} days, across reloads. "
+                                 "Untick on a shared computer.")
             if st.form_submit_button("Sign in", type="primary", key="sign_in_submit"):
                 _sign_in(services, after)
         with sign_up, st.form("sign_up_form", border=False):
@@ -116,6 +122,8 @@ def sign_in_screen(services: Services, after: Callable[[], None] = st.rerun) -> 
                 _sign_up(services, after)
         if error := state.get(state.AUTH_ERROR):
             st.error(error)
+    if state.get(state.CLEAR_COOKIE):
+        session_cookie(None)
 
 
 def _first_account(services: Services) -> bool:
@@ -129,7 +137,8 @@ def _first_account(services: Services) -> bool:
 def _sign_in(services: Services, after: Callable[[], None]) -> None:
     user, error = attempt(services.auth.sign_in, state.get(state.W_SIGNIN_EMAIL, ""),
                           state.get(state.W_SIGNIN_PASSWORD, ""))
-    _signed(user, error, f"Welcome back{_name(user)}.", after)
+    remember = bool(state.get(state.W_SIGNIN_REMEMBER, True))
+    _signed(services, user, error, f"Welcome back{_name(user)}.", after, remember=remember)
 
 
 def _sign_up(services: Services, after: Callable[[], None]) -> None:
@@ -140,21 +149,51 @@ def _sign_up(services: Services, after: Callable[[], None]) -> None:
     user, error = attempt(services.auth.sign_up, state.get(state.W_SIGNUP_EMAIL, ""), password,
                           state.get(state.W_SIGNUP_NAME, "") or "")
     credits = services.settings.starting_credits
-    _signed(user, error, f"Welcome{_name(user)}! Your account has {credits} credits.", after)
+    _signed(services, user, error, f"Welcome{_name(user)}! Your account has {credits} credits.",
+            after)
 
 
 def _name(user: User | None) -> str:
     return f", {user.display_name}" if user and user.display_name else ""
 
 
-def _signed(user: User | None, error: str | None, welcome: str,
-            after: Callable[[], None]) -> None:
+def _signed(services: Services, user: User | None, error: str | None, welcome: str,
+            after: Callable[[], None], *, remember: bool = True) -> None:
     if user is None:
         state.put(state.AUTH_ERROR, error)
         return
     state.sign_in(user)
+    if remember:  # a failure here only means signing in again after a reload
+        token, _ = attempt(auth.remember, services.studio.repo, services.settings, user)
+        if token:
+            state.put(state.SESSION_TOKEN, token)
     state.flash("success", welcome)
     after()
+
+
+def sign_out(services: Services) -> None:
+    """End the session here and for this browser's "stay signed in" cookie."""
+    attempt(auth.forget, services.studio.repo, state.get(state.SESSION_TOKEN))
+    state.sign_out()
+    state.put(state.CLEAR_COOKIE, True)
+
+
+def session_cookie(token: str | None, days: int = 0) -> None:
+    """Write (``token``) or delete (None) the browser's "stay signed in" cookie.
+
+    Streamlit can read cookies (``st.context.cookies``) but not set them, so a tiny
+    script does; the token is random and already bound to this browser's session.
+    """
+    if token is None:
+        value, age = "", 0
+    else:
+        value, age = token, days * 86400
+    st.html(
+        "<script>(function(){var s=location.protocol==='https:'?'; Secure':'';"
+        f"document.cookie='{auth.SESSION_COOKIE}={value}; path=/; max-age={age}; "
+        "SameSite=Strict'+s;})();</script>",
+        unsafe_allow_javascript=True, width=1,
+    )
 
 
 # ---------------------------------------------------------------------- sidebar
@@ -181,8 +220,10 @@ def sidebar(user: User, services: Services) -> None:
                   help=f"Front view {prices.front} · retry after a rejection {prices.retry} · "
                        f"each other view {prices.view}")
         st.caption(f"Images by the **{services.settings.provider_label}**")
-        st.button("Sign out", key="sign_out", on_click=state.sign_out,
+        st.button("Sign out", key="sign_out", on_click=sign_out, args=(services,),
                   icon=":material/logout:", width="stretch")
+        if token := state.get(state.SESSION_TOKEN):
+            session_cookie(token, services.settings.session_days)
 
 
 # ---------------------------------------------------------------------- steps

@@ -13,6 +13,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from viewgen.auth import SESSION_COOKIE, recall
 from viewgen.domain import User
 from viewgen.errors import NotFound
 from viewgen.ui import components, state
@@ -56,6 +57,34 @@ def load_services() -> Services:
     return found
 
 
+def _cookie_token() -> str | None:
+    try:
+        token = st.context.cookies.get(SESSION_COOKIE)
+    except Exception:  # no browser behind this run (a bare script, some tests)
+        return None
+    return token or None
+
+
+def restore_session(svc: Services) -> User | None:
+    """Sign in from this browser's "stay signed in" cookie after a reload.
+
+    Returns the user when this run signed them in, else None (already signed in, no
+    cookie, or a cookie whose session ended: expired, or signed out elsewhere).
+    """
+    if state.current_user() is not None:
+        return None
+    token = _cookie_token()
+    if token is None or token == state.get(state.STALE_COOKIE):
+        return None
+    user, _ = components.attempt(recall, svc.studio.repo, token)
+    if user is None:
+        state.put(state.STALE_COOKIE, token)
+        return None
+    state.sign_in(user)
+    state.put(state.SESSION_TOKEN, token)
+    return user
+
+
 def _refresh(user: User, svc: Services) -> User | None:
     """The signed-in user as the database has them now (role changes apply at once)."""
     try:
@@ -87,6 +116,8 @@ def require_user(title: str | None = None, page: str | None = None) -> tuple[Use
     page_setup(title)
     style()
     svc = load_services()
+    if restore_session(svc) is not None and page:
+        _through_app(page)  # a deep link opened without app.py: get the navigation
     user = state.current_user()
     if user is not None:
         user, _ = components.attempt(_refresh, user, svc)

@@ -23,6 +23,9 @@ from viewgen.domain import User
 # -- who is signed in ---------------------------------------------------------------
 USER = "user"  # the signed-in viewgen.domain.User
 AUTH = "auth"  # this session's own viewgen.auth.Auth (never shared between sessions)
+SESSION_TOKEN = "session_token"  # the "stay signed in" token this browser's cookie holds
+CLEAR_COOKIE = "clear_cookie"  # signed out: delete the cookie on the sign-in screen
+STALE_COOKIE = "stale_cookie"  # a cookie token that signs nobody in (not asked again)
 FLASH = "flash"  # [(kind, message)] shown once, on the next run of any page
 SESSION = "session_id"  # a random id for this browser session, recorded on new products
 NEXT_PAGE = "next_page"  # the page to open once app.py's navigation is in place
@@ -30,6 +33,7 @@ NEXT_PAGE = "next_page"  # the page to open once app.py's navigation is in place
 # -- sign-in widgets ----------------------------------------------------------------
 W_SIGNIN_EMAIL = "w_signin_email"
 W_SIGNIN_PASSWORD = "w_signin_password"
+W_SIGNIN_REMEMBER = "w_signin_remember"
 W_SIGNUP_NAME = "w_signup_name"
 W_SIGNUP_EMAIL = "w_signup_email"
 W_SIGNUP_PASSWORD = "w_signup_password"
