@@ -160,3 +160,9 @@ def test_a_colour_on_an_unknown_part_does_not_repaint_the_product() -> None:
     assert (mug.category, mug.color_name, mug.material) == ("mug", "teal", "ceramic")
     # words after the noun that belong to no other noun still describe the product
     assert parse_description("a mug, teal").color_name == "teal"
+
+
+def test_a_wooden_product_without_a_colour_is_wood_coloured() -> None:
+    for seed in range(4):
+        assert parse_description("a wooden table", seed).color_name in ("oak", "walnut")
+    assert parse_description("a white wooden table").color_name == "white"

@@ -283,6 +283,9 @@ MATERIAL_DEFAULT_COLOR: dict[str, str] = {
     "ceramic": "white", "rubber": "black", "cardboard": "kraft",
 }
 
+# materials named without a colour whose own look is the colour
+NATURAL_TONES: dict[str, tuple[str, ...]] = {"wood": ("oak", "walnut"), "cardboard": ("kraft",)}
+
 VARIANT_DIMS: dict[tuple[str, str], tuple[float, float, float]] = {
     ("bag", "messenger"): (36.0, 27.0, 11.0), ("bag", "tote"): (38.0, 34.0, 14.0),
     ("bag", "duffel"): (52.0, 27.0, 26.0), ("bag", "handbag"): (30.0, 22.0, 12.0),
@@ -790,6 +793,10 @@ def parse_description(text: str, seed: int = 0) -> ProductModel:
             material = "metal"
     elif body_attrs.mcolor:
         body_rgb, body_cname = COLORS[body_attrs.mcolor], body_attrs.mcolor
+    elif body_attrs.material in NATURAL_TONES:  # "a wooden table": wood-coloured, not white
+        tones = NATURAL_TONES[body_attrs.material]
+        body_cname = tones[(seed + _stable_hash(text)) % len(tones)]
+        body_rgb = COLORS[body_cname]
     elif body_attrs.material and body_attrs.material != template.material:
         body_cname = MATERIAL_DEFAULT_COLOR.get(material, template.palette[0])
         body_rgb = COLORS[body_cname]
