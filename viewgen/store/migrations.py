@@ -47,9 +47,7 @@ def _covering_indexes(conn: Connection) -> None:
 @migration("0003_sessions")
 def _sessions(conn: Connection) -> None:
     # "stay signed in" across page reloads (viewgen.auth.remember / recall)
-    schema.sessions.create(conn, checkfirst=True)
-    for index in schema.sessions.indexes:
-        index.create(conn, checkfirst=True)
+    schema.sessions.create(conn, checkfirst=True)  # with its indexes
 
 
 def applied(conn: Connection) -> set[str]:

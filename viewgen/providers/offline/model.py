@@ -665,8 +665,11 @@ def _flush(phrases: list[_Phrase], pending: _Attrs, last: _Phrase | None, in_mod
         phrases.append(_Phrase("body", "body", pending, orphan=True))
 
 
+_SINGLE = ("color", "tone", "mcolor", "material", "material_label", "finish", "where")
+
+
 def _merge(into: _Attrs, extra: _Attrs) -> None:
-    for name in ("color", "tone", "mcolor", "material", "material_label", "finish", "where"):
+    for name in _SINGLE:
         value = getattr(extra, name)
         if value is not None:
             setattr(into, name, value)
@@ -680,11 +683,7 @@ def _fill(into: _Attrs, extra: _Attrs) -> None:
         extra = replace(extra, color=None, tone=None, mcolor=None)
     if into.material is not None:
         extra = replace(extra, material=None, material_label=None)
-    for name in ("color", "tone", "mcolor", "material", "material_label", "finish", "where"):
-        if getattr(into, name) is None and getattr(extra, name) is not None:
-            setattr(into, name, getattr(extra, name))
-    if extra.sizes:
-        into.sizes = [*(into.sizes or []), *extra.sizes]
+    _merge(into, replace(extra, **{n: None for n in _SINGLE if getattr(into, n) is not None}))
 
 
 def _label_for(word: str, material: str) -> str:
