@@ -33,7 +33,7 @@ EXIT_USAGE = 2
 
 
 def _studio(settings: Settings):
-    from viewgen.workflow import build_studio
+    from viewgen.compose import build_studio
 
     return build_studio(settings)
 
@@ -184,7 +184,7 @@ def cmd_users_grant(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    from viewgen.workflow import build_studio
+    from viewgen.compose import build_studio
 
     studio = build_studio(settings, reconcile=False)
     fixed = studio.reconcile(args.older_than)

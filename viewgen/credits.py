@@ -130,3 +130,28 @@ def _insert(tx: Tx, user_id: str, delta: int, reason: str, approval_id: str | No
             .returning(ledger.c.id)
         ).scalar_one()
     )
+
+
+def settle(tx: Tx, entry_id: int | None, *, commit: bool) -> None:
+    """Commit or refund a reservation; ``None`` (nothing was reserved, a zero price) is
+    a no-op, and so is an entry already settled (a replayed workflow step)."""
+    if not entry_id:
+        return
+    ledger = t.credit_ledger
+    tx.conn.execute(
+        ledger.update()
+        .where(ledger.c.id == entry_id, ledger.c.state == LedgerState.RESERVED.value)
+        .values(state=(LedgerState.COMMITTED if commit else LedgerState.REFUNDED).value)
+    )
+
+
+def attach(tx: Tx, entry_id: int | None, approval_id: str) -> None:
+    """Point an open reservation (a batch row's, made up front) at the product it pays for."""
+    if not entry_id:
+        return
+    ledger = t.credit_ledger
+    tx.conn.execute(
+        ledger.update()
+        .where(ledger.c.id == entry_id, ledger.c.state == LedgerState.RESERVED.value)
+        .values(approval_id=approval_id)
+    )

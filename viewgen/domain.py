@@ -162,6 +162,8 @@ class Approval(BaseModel):
     feedback_history: list[str] = Field(default_factory=list)
     rejection_count: int = 0
     seed: int = 0
+    workflow_id: str | None = None
+    qa: dict[str, Any] = Field(default_factory=dict)
     created_at: UTCDateTime = None
     approved_at: UTCDateTime = None
     updated_at: UTCDateTime = None

@@ -124,6 +124,15 @@ class Settings(BaseSettings):
     max_image_pixels: int = 40_000_000
     generating_timeout_s: int = 900
     view_workers: int = 4
+    # durable execution (viewgen.durable, docs/deployment.md)
+    worker: Literal["embedded", "worker", "off"] = "embedded"
+    worker_id: str | None = None
+    dbos_database_url: str | None = None
+    queue_poll_s: float = Field(default=0.05, gt=0)
+    heartbeat_s: float = Field(default=5.0, gt=0)
+    worker_dead_after_s: float = Field(default=30.0, gt=0)
+    batch_rows_per_user: int = Field(default=2, ge=1)
+    batch_max_rows: int = Field(default=10_000, ge=1)
 
     @model_validator(mode="after")
     def _providers_from_keys(self) -> Settings:

@@ -50,6 +50,36 @@ def _sessions(conn: Connection) -> None:
     schema.sessions.create(conn, checkfirst=True)  # with its indexes
 
 
+@migration("0004_durable_jobs")
+def _durable_jobs(conn: Connection) -> None:
+    # generation runs as DBOS workflows: the approval names its workflow, a replayed
+    # step finds its call row by step_key, QA verdicts are kept, executors heartbeat,
+    # and CSV batches have rows. On a fresh database the baseline made all of this.
+    inspector = inspect(conn)
+    added = {
+        schema.product_view_approvals: ("workflow_id", "qa"),
+        schema.generation_calls: ("step_key", "charged", "qa_ok", "qa_reasons"),
+    }
+    for table, names in added.items():
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for name in names:
+            if name in have:
+                continue
+            column = table.c[name]
+            ddl = column.type.compile(dialect=conn.dialect)
+            default = ""
+            if name == "qa":
+                default = " NOT NULL DEFAULT '{}'"
+            elif name == "charged":
+                default = " NOT NULL DEFAULT TRUE" if conn.dialect.name == "postgresql" \
+                    else " NOT NULL DEFAULT 1"
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl}{default}"))
+    next(i for i in schema.generation_calls.indexes if i.name == "uq_calls_step_key").create(
+        conn, checkfirst=True)
+    for table in (schema.workers, schema.batches, schema.batch_rows):
+        table.create(conn, checkfirst=True)  # with its indexes
+
+
 def applied(conn: Connection) -> set[str]:
     if not inspect(conn).has_table(schema.schema_migrations.name):
         return set()

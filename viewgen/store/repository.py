@@ -133,6 +133,8 @@ def _approval(row: Any) -> Approval:
         feedback_history=m["feedback_history"] or [],
         rejection_count=m["rejection_count"] or 0,
         seed=m["seed"] or 0,
+        workflow_id=m["workflow_id"],
+        qa=m["qa"] or {},
         created_at=m["created_at"],
         approved_at=m["approved_at"],
         updated_at=m["updated_at"],
@@ -300,7 +302,7 @@ class Tx:
             t.product_view_approvals.insert().values(
                 id=aid, user_id=self.actor.id, project_id=project_id, session_id=session_id,
                 input_type=input_type.value, input_text=input_text, status=status.value,
-                seed=seed, feedback_history=[], view_errors={}, consistency={},
+                seed=seed, feedback_history=[], view_errors={}, consistency={}, qa={},
             )
         )
         return self.get_approval(aid)
@@ -455,7 +457,9 @@ class Tx:
                     provider: str, model: str, attempts: int, latency_ms: float,
                     outcome: str, error: str | None = None, input_tokens: int | None = None,
                     output_tokens: int | None = None, images: int = 0,
-                    cost_usd: float = 0.0) -> None:
+                    cost_usd: float = 0.0, step_key: str | None = None,
+                    charged: bool = True, qa_ok: bool | None = None,
+                    qa_reasons: list[str] | None = None) -> None:
         self.conn.execute(
             t.generation_calls.insert().values(
                 approval_id=approval.id if approval else None,
@@ -463,9 +467,16 @@ class Tx:
                 view_type=view.value if view else None, kind=kind, provider=provider,
                 model=model, attempts=attempts, latency_ms=latency_ms, outcome=outcome,
                 error=error, input_tokens=input_tokens, output_tokens=output_tokens,
-                images=images, cost_usd=cost_usd,
+                images=images, cost_usd=cost_usd, step_key=step_key, charged=charged,
+                qa_ok=qa_ok, qa_reasons=qa_reasons,
             )
         )
+
+    def call_for_step(self, step_key: str) -> dict[str, Any] | None:
+        """The call a workflow step recorded, if it got that far (replay guard)."""
+        c = t.generation_calls
+        row = self.conn.execute(self._scope(c, select(c).where(c.c.step_key == step_key))).first()
+        return dict(row._mapping) if row else None
 
     def list_calls(self, approval_id: str) -> list[dict[str, Any]]:
         c = t.generation_calls

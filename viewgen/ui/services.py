@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 from viewgen.auth import Auth, build_auth
+from viewgen.compose import build_studio
 from viewgen.settings import Settings
 from viewgen.ui import state
-from viewgen.workflow import Studio, build_studio
+from viewgen.workflow import Studio
 
 
 @dataclass(frozen=True)
