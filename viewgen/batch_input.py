@@ -169,7 +169,7 @@ def _clean_name(raw: str) -> str:
 def _listing(names: list[str], wanted: str) -> str:
     shown = ", ".join(names[:10]) if names else "no files"
     more = f" and {len(names) - 10:,} more" if len(names) > 10 else ""
-    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.75)
+    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.85)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return f"(it has: {shown}{more}){hint}"
 
