@@ -103,9 +103,9 @@ def test_a_name_column_alone_identifies_rows_and_unknown_columns_are_reported_no
 
 
 def test_semicolon_separated_files_from_european_excel_are_read() -> None:
-    plan = plan_batch(csv_bytes("sku;text;auto_approve", "A1;Stuhl aus Eiche, geölt;nein", "A2;Tisch;"))
+    plan = plan_batch(csv_bytes("", "sku;text;auto_approve", "A1;Stuhl aus Eiche, geölt;nein", "A2;Tisch;"))
     assert [r.text for r in plan.rows] == ["Stuhl aus Eiche, geölt", "Tisch"]
-    assert only_error(plan).message.startswith("Row 2: auto_approve is 'nein'")
+    assert only_error(plan).message.startswith("Row 3: auto_approve is 'nein'")
 
 
 def test_images_from_a_folder_for_the_cli(tmp_path: Path) -> None:
@@ -152,6 +152,9 @@ def test_every_bad_row_is_named_with_its_column_and_good_rows_stay() -> None:
     assert by_row[9, "sku"] == ("Row 9: the sku 'ok-1' is already used by row 2; each sku must be unique "
                                 "in the file.")
     assert [e.row for e in plan.errors] == sorted(e.row for e in plan.errors)
+
+    assert plan.error_table()[0] == {"row": 3, "sku": "NO-INPUT", "column": "text",
+                                     "problem": by_row[3, "text"]}
 
     kept = plan.without_bad_rows()
     assert kept.ok and [r.sku for r in kept.rows] == ["OK-1", "OK-2"]
@@ -325,6 +328,11 @@ def test_a_header_missing_required_columns_is_refused(header: str, needs: str) -
 def test_a_column_named_twice_is_refused() -> None:
     with pytest.raises(InvalidInput, match="names the column 'text' twice"):
         plan_batch(csv_bytes("sku,text,Text", "A,b,c"))
+
+
+def test_quotes_inside_cells_are_read_as_a_spreadsheet_writes_them() -> None:
+    plan = plan_batch(b'sku,text\nA,5" wide frame\nB,"a ""quoted"" word"\n')
+    assert [r.text for r in plan.rows] == ['5" wide frame', 'a "quoted" word']
 
 
 def test_an_unclosed_quote_is_refused_naming_the_row() -> None:

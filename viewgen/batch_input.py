@@ -135,6 +135,12 @@ class BatchPlan(BaseModel):
     def error_messages(self) -> list[str]:
         return [error.message for error in self.errors]
 
+    def error_table(self) -> list[dict[str, str | int]]:
+        """One dict per error (row, sku, column, problem), for a table on the page or JSON."""
+        skus = {row.row: row.sku for row in self.rows}
+        return [{"row": e.row, "sku": skus.get(e.row, ""), "column": e.column or "",
+                 "problem": e.message} for e in self.errors]
+
 
 # --------------------------------------------------------------------------- image sources
 
@@ -320,7 +326,7 @@ def _header_key(cell: str) -> str:
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     """``(spreadsheet row, cells)`` for each record, the header first; ``InvalidInput`` on
     broken quoting."""
-    first_line = text.split("\n", 1)[0]
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = ","
     if "," not in first_line:  # Excel in some locales writes ';'; "Text (tab delimited)" writes tabs
         for other in (";", "\t"):
@@ -336,8 +342,8 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     except csv.Error as exc:
         raise InvalidInput(
             f"Row {number + 1} of the CSV (near line {reader.line_num}) cannot be read: {exc}. "
-            "A cell that starts with a quote must end with one; save the file from a spreadsheet "
-            "again."
+            "A cell that starts with a double quote must end with one, and a quote inside it is "
+            "written twice (\"\"); save the file from a spreadsheet again."
         ) from exc
 
 
