@@ -74,6 +74,14 @@ def test_a_valid_batch_with_a_zip_of_real_images_plans_every_row() -> None:
     assert plan.price(7) == 28
 
 
+def test_without_normalising_the_checked_originals_are_kept_and_bad_ones_still_refused() -> None:
+    jpeg = picture("JPEG")
+    images = make_zip({"a.jpg": jpeg, "b.png": picture()[:150]})
+    plan = plan_batch(csv_bytes("sku,image", "A,a.jpg", "B,b.png"), images_zip=images, normalise=False)
+    assert plan.rows[0].image == jpeg
+    assert only_error(plan).message.startswith("Row 3: the image 'b.png' cannot be used.")
+
+
 def test_a_zipped_folder_and_differently_cased_names_are_found() -> None:
     images = make_zip({
         "photos/": b"",

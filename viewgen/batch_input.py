@@ -88,8 +88,10 @@ class PlannedRow(BaseModel):
     sku: str = Field(description="the sku cell, or the name cell when the file has no sku column")
     name: str = Field(description="the name cell, or the sku when the file has no name column")
     text: str | None = None
-    image: bytes | None = Field(default=None, repr=False, description="normalised PNG")
-    logo: bytes | None = Field(default=None, repr=False, description="normalised PNG")
+    image: bytes | None = Field(default=None, repr=False,
+                                description="normalised PNG (the checked original with normalise=False)")
+    logo: bytes | None = Field(default=None, repr=False,
+                               description="normalised PNG (the checked original with normalise=False)")
     image_name: str | None = None
     logo_name: str | None = None
     auto_approve: bool = True
@@ -396,12 +398,16 @@ def plan_batch(
     images_zip: bytes | None = None,
     images_dir: Path | str | None = None,
     limits: BatchLimits | None = None,
+    normalise: bool = True,
 ) -> BatchPlan:
     """Check a whole batch and return its plan; nothing is spent or stored.
 
     Raises ``InvalidInput`` for a problem with a file as a whole; every problem with a
     row is in the plan's ``errors``. Give ``images_zip`` (the web page) or
-    ``images_dir`` (the CLI), not both.
+    ``images_dir`` (the CLI), not both. Every picture is fully decoded and checked either
+    way; with ``normalise=False`` the plan keeps each file's original bytes instead of
+    re-encoding it as PNG (re-encoding costs far more than checking, and a PNG of a photo
+    is several times the JPEG's size; ``Studio.start_front`` normalises what it is given).
     """
     if images_zip is not None and images_dir is not None:
         raise ValueError("give images_zip or images_dir, not both")
@@ -446,7 +452,8 @@ def plan_batch(
             loaded[column] = None
             name = cells.get(column)
             if name:
-                loaded[column] = _picture(number, column, name, source, pictures, limits, errors)
+                loaded[column] = _picture(number, column, name, source, pictures, limits, errors,
+                                          normalise)
         sku = cells.get("sku") or cells.get("name") or ""
         rows.append(PlannedRow(
             row=number, sku=sku, name=cells.get("name") or sku, text=cells.get("text") or None,
@@ -535,8 +542,10 @@ def _check_duplicates(rows: list[tuple[int, list[str], dict[str, str]]], errors:
 
 
 def _picture(number: int, column: str, raw: str, source: _ImageSource | None,
-             cache: dict[str, bytes | str], limits: BatchLimits, errors: list[RowError]) -> bytes | None:
-    """The named picture as a normalised PNG, or None with the reason added to ``errors``."""
+             cache: dict[str, bytes | str], limits: BatchLimits, errors: list[RowError],
+             normalise: bool) -> bytes | None:
+    """The named picture (a normalised PNG, or its checked original bytes), or None with the
+    reason added to ``errors``."""
     what = "image" if column == "image" else "logo"
     try:
         name = _clean_name(raw)
@@ -558,7 +567,7 @@ def _picture(number: int, column: str, raw: str, source: _ImageSource | None,
             try:
                 picture = imaging.load_image(data, max_bytes=limits.max_image_bytes,
                                              max_pixels=limits.max_image_pixels, what=what)
-                cache[name] = imaging.normalise_png(picture)
+                cache[name] = imaging.normalise_png(picture) if normalise else data
             except ViewgenError as exc:
                 cache[name] = f"cannot be used. {exc.user_message}"
             except Exception as exc:  # a decoder failing in a way load_image does not name
