@@ -177,11 +177,16 @@ def claim_row(studio: Studio, batch_id: str, row_number: int) -> str | None:
         if batch != "running" or done.rowcount != 1:
             raise _NotNow()
 
+    # the CSV's images were checked when the batch started; normalising them (slow for
+    # large photos) happens here, one row at a time, in the worker
+    reference = studio.clean_image(studio.blobs.get(row.image_key), what="reference photo") \
+        if row.image_key else None
+    logo = studio.clean_image(studio.blobs.get(row.logo_key), what="logo") \
+        if row.logo_key else None
     try:
         approval_id, _ = studio.create_product(
-            actor, text=row.input_text, reference=None, logo=None, project_name=row.sku,
-            reservation=row.reservation_id, reference_key=row.image_key,
-            logo_key=row.logo_key, generate=False, inside=claim)
+            actor, text=row.input_text, reference=reference, logo=logo, project_name=row.sku,
+            reservation=row.reservation_id, generate=False, inside=claim)
     except _NotNow:
         return None
     return approval_id
@@ -238,7 +243,7 @@ def _row_status(row: Any, approval: Approval | None) -> tuple[str, str | None]:
     st = approval.status
     if st == S.COMPLETE:
         return "complete", None
-    if st in (S.FRONT_REVIEW, S.REVISION_REQUESTED):
+    if st == S.REVISION_REQUESTED or (st == S.FRONT_REVIEW and not row.auto_approve):
         return "review", None
     if st == S.FAILED:
         return "failed", approval.error
@@ -299,6 +304,21 @@ def list_batches(studio: Studio, actor: User, limit: int = 50) -> list[dict[str,
             for x in batches:
                 x["started"] = started.get(x["id"], 0)
     return batches
+
+
+def costs(studio: Studio, actor: User, approval_ids: list[str]) -> dict[str, tuple[int, float]]:
+    if not approval_ids:
+        return {}
+    with studio.repo.tx(actor) as tx:
+        ledger, calls = t.credit_ledger, t.generation_calls
+        charged = dict(tx.conn.execute(_scoped(tx, ledger, select(
+            ledger.c.approval_id, -func.sum(ledger.c.delta)).where(
+            ledger.c.approval_id.in_(approval_ids), ledger.c.state == "committed")
+            .group_by(ledger.c.approval_id))).all())
+        cost = dict(tx.conn.execute(_scoped(tx, calls, select(
+            calls.c.approval_id, func.sum(calls.c.cost_usd)).where(
+            calls.c.approval_id.in_(approval_ids)).group_by(calls.c.approval_id))).all())
+    return {a: (int(charged.get(a) or 0), float(cost.get(a) or 0.0)) for a in approval_ids}
 
 
 # --------------------------------------------------------------------------- control

@@ -32,10 +32,10 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-def _studio(settings: Settings):
+def _studio(settings: Settings, executor: str | None = None):
     from viewgen.compose import build_studio
 
-    return build_studio(settings)
+    return build_studio(settings, executor=executor)
 
 
 def _cli_user(studio, email: str) -> User:
@@ -146,7 +146,7 @@ def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
-    studio = _studio(settings)
+    studio = _studio(settings, executor="off")
     password = args.password
     if password is None and sys.stdin.isatty() and not args.no_password:
         password = getpass.getpass("Password (empty for a command-line-only account): ") or None
@@ -163,7 +163,7 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
-    studio = _studio(settings)
+    studio = _studio(settings, executor="off")
     with studio.repo.tx(SYSTEM) as tx:
         rows = [(u, credits.balance(tx, u.id)) for u in tx.list_users()]
     for user, balance in rows:
@@ -172,7 +172,7 @@ def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users_grant(args: argparse.Namespace, settings: Settings) -> int:
-    studio = _studio(settings)
+    studio = _studio(settings, executor="off")
     with studio.repo.tx(SYSTEM, write=True) as tx:
         found = tx.user_credentials(check_email(args.email))
         if found is None:
@@ -186,9 +186,11 @@ def cmd_users_grant(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from viewgen.compose import build_studio
 
-    studio = build_studio(settings, reconcile=False)
+    studio = build_studio(settings, reconcile=False, executor="off")
     fixed = studio.reconcile(args.older_than)
-    print(f"Recovered {len(fixed)} interrupted generation(s).")
+    n = len(fixed)
+    print(f"Failed and refunded {n} interrupted {'generation' if n == 1 else 'generations'}; "
+          "workflows of dead executors were handed to live ones to resume.")
     return 0
 
 
@@ -202,6 +204,7 @@ def _extensions() -> list[Extension]:
         ("viewgen.providers.doctor", "register_cli"),
         ("viewgen.demo", "register_cli"),
         ("viewgen.store.transfer", "register_cli"),
+        ("viewgen.cli_jobs", "register_cli"),
     ):
         try:
             mod = __import__(module, fromlist=[attr])

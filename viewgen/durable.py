@@ -18,6 +18,7 @@ app database's write lock.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import os
@@ -150,6 +151,7 @@ def launch(studio: Studio, *, kind: str | None = None, executor_id: str | None =
         DBOS.launch()
         _register_queues(studio)
         _executor = Executor(id=wid, kind=kind, stop=threading.Event())
+        _register_exit()
         _heartbeat(studio, _executor, first=True)
         if kind != "off":
             thread = threading.Thread(target=_janitor, args=(studio, _executor),
@@ -159,17 +161,54 @@ def launch(studio: Studio, *, kind: str | None = None, executor_id: str | None =
         return wid
 
 
-def shutdown() -> None:
-    """Stop this process's executor (its pending workflows stay pending, to resume)."""
+_exit_registered = False
+
+
+def _register_exit() -> None:
+    global _exit_registered
+    if not _exit_registered:
+        atexit.register(shutdown)
+        _exit_registered = True
+
+
+def shutdown(*, drain_s: float = 0.0) -> None:
+    """Stop this process's executor.
+
+    ``drain_s`` lets workflows running here finish first (the CLI, after it has its
+    result). What is still pending stays pending under this executor's id: a restart
+    with the same id resumes it, or a live executor takes it over once this one's
+    heartbeat is older than ``VIEWGEN_WORKER_DEAD_AFTER_S``. An executor that leaves
+    nothing behind removes its heartbeat row, so nobody mistakes it for a dead one.
+    """
     global _studio, _executor
     with _lock:
-        if _executor is not None:
-            _executor.stop.set()
-            if _executor.thread is not None:
-                _executor.thread.join(timeout=5)
+        executor, studio = _executor, _studio
+        if executor is not None and drain_s > 0:
+            deadline = time.monotonic() + drain_s
+            while time.monotonic() < deadline and _pending_here(executor.id):
+                time.sleep(0.05)
+        if executor is not None:
+            executor.stop.set()
+            if executor.thread is not None:
+                executor.thread.join(timeout=5)
+            if studio is not None:
+                try:
+                    if not _pending_here(executor.id):
+                        with studio.repo.engine.begin() as conn:
+                            conn.execute(t.workers.delete().where(t.workers.c.id == executor.id))
+                except Exception:  # the database may be gone already (tests, shutdown)
+                    log.debug("could not remove the heartbeat row", exc_info=True)
         _executor = None
         _studio = None
         DBOS.destroy(workflow_completion_timeout_sec=0)
+
+
+def _pending_here(executor_id: str) -> bool:
+    try:
+        return bool(DBOS.list_workflows(status="PENDING", executor_id=executor_id,
+                                        load_input=False, load_output=False))
+    except Exception:
+        return False
 
 
 def current_executor() -> Executor | None:
@@ -289,6 +328,23 @@ def wait(wfid: str, poll: float, *, timeout: float | None = None) -> Any:
             return DBOS.retrieve_workflow(wfid).get_result(polling_interval_sec=poll)
         time.sleep(max(0.01, poll))
     return None
+
+
+def queued_or_running() -> int:
+    """How many workflows are queued or running, across every executor."""
+    total = 0
+    for state in ("ENQUEUED", "PENDING"):
+        total += len(DBOS.list_workflows(status=state, load_input=False, load_output=False))
+    return total
+
+
+def queue_depths() -> dict[str, dict[str, int]]:
+    """Per queue: workflows waiting and running (the admin's queue panel)."""
+    depths: dict[str, dict[str, int]] = {}
+    for wf in DBOS.list_queued_workflows(load_input=False):
+        entry = depths.setdefault(wf.queue_name or "?", {"queued": 0, "running": 0})
+        entry["running" if wf.status == "PENDING" else "queued"] += 1
+    return depths
 
 
 def status(wfid: str) -> str | None:

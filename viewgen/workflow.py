@@ -790,6 +790,11 @@ class Studio:
         """The review grid's one click: approve the front, then start the four views."""
         batches.approve_row_front(self, actor, approval_id)
 
+    def costs_by_approval(self, actor: User, approval_ids: list[str]
+                          ) -> dict[str, tuple[int, float]]:
+        """Per product: credits charged (net) and the providers' estimated cost."""
+        return batches.costs(self, actor, approval_ids)
+
     def claim_batch_row(self, batch_id: str, row_number: int) -> str | None:
         return batches.claim_row(self, batch_id, row_number)
 
@@ -835,9 +840,10 @@ class Studio:
             log.info("reconciled %d interrupted generation(s)", len(fixed))
         return fixed
 
-    def close(self) -> None:
-        if durable.current_executor() is not None and durable.current_studio() is self:
-            durable.shutdown()
+    def close(self, *, drain_s: float = 0.0) -> None:
+        """Stop this process's executor; ``drain_s``: let running work finish first."""
+        if durable.current_studio() is self:
+            durable.shutdown(drain_s=drain_s)
 
     # ------------------------------------------------------------------ helpers
     def user(self, user_id: str) -> User:
