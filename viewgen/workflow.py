@@ -219,11 +219,17 @@ class Studio:
         with self.repo.tx(actor) as tx:
             return tx.revisions_for(approval_id)
 
-    def is_running(self, approval: Approval) -> bool:
-        """Whether the product's workflow is queued or running (for progress displays)."""
-        return approval.status in states.GENERATING and bool(
-            approval.workflow_id and durable.status(approval.workflow_id)
-            in ("ENQUEUED", "PENDING", None))
+    def busy(self, approval: Approval) -> str | None:
+        """What the product's workflow is doing now: ``front``, ``approve``, ``views``,
+        or None when nothing runs (for progress displays; read from the database)."""
+        wfid = approval.workflow_id or ""
+        action = wfid.split(":")[1] if wfid.count(":") >= 2 else None
+        if approval.status in states.GENERATING:
+            return "front" if approval.status == S.FRONT_GENERATING else "views"
+        if action == "approve" and approval.status == S.FRONT_REVIEW and durable.status(
+                wfid) in ("ENQUEUED", "PENDING"):
+            return "approve"
+        return None
 
     # ------------------------------------------------------------------ front view
     def start_front(
@@ -417,6 +423,8 @@ class Studio:
         if not approval.key(ViewType.FRONT):
             raise InvalidInput("There is no front view to approve yet.")
         wfid = durable.workflow_id(approval_id, "approve", approval.key(ViewType.FRONT) or "")
+        with self.repo.tx(actor, write=True) as tx:  # so every page can show it is running
+            tx.update_approval(approval_id, workflow_id=wfid)
         handle = durable.enqueue(durable.extract_queue(self), wfid, durable.approve_flow,
                                  actor.id, approval_id)
         if wait:

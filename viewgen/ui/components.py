@@ -37,6 +37,13 @@ GENERIC_ERROR = (
 WEAK_SCORE_DEFAULT = 70.0
 
 
+def join_words(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def credits_label(amount: int) -> str:
     """``1 credit``, ``4 credits``."""
     return f"{amount:,} credit" + ("" if amount == 1 else "s")
