@@ -314,7 +314,7 @@ BUSY_TEXT = {
 @st.fragment(run_every=PROGRESS_S)
 def live_progress(approval_id: str, busy: str) -> None:
     """Poll the product's state; rerun the page into the next step when the work ends."""
-    approval, error = components.attempt(studio.get, user, approval_id)
+    approval, _ = components.attempt(studio.get, user, approval_id)
     if approval is None or studio.busy(approval) != busy:
         st.rerun()
     missing = [v.label.lower() for v in approval.missing_views] or ["views"]

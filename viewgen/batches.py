@@ -14,6 +14,7 @@ repository with the actor's scope; a member sees only their own batches.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -230,10 +231,29 @@ def row_next(studio: Studio, actor_id: str, approval_id: str, auto_approve: bool
         return {"action": "failed"}
 
 
-def approve_row_front(studio: Studio, actor: User, approval_id: str) -> None:
-    """A reviewer's one-click approval in the review grid: approve, then the views."""
-    studio.approve(actor, approval_id)
-    studio.start_views(actor, approval_id)
+def approve_row(studio: Studio, actor: User, batch_id: str, row_number: int) -> None:
+    """A reviewer's one click in the review grid: the row's workflow runs again as an
+    auto-approved row (approve, then the four views), durably, without blocking the page."""
+    view = get(studio, actor, batch_id)
+    row = next((r for r in view.rows if r.row == row_number), None)
+    if row is None or row.status != "review" or not row.approval_id:
+        raise InvalidInput(f"Row {row_number} is not waiting for review.")
+    owner = studio.user(view.user_id)
+    approval = studio.get(owner, row.approval_id)
+    if approval.status != S.FRONT_REVIEW:
+        raise InvalidInput(f"Row {row_number}: generate a new front first (it was rejected).")
+    with studio.repo.tx(owner, write=True) as tx:
+        attempt = _bump_attempt(tx, batch_id, row_number)
+        _set_running(tx, batch_id)
+    _enqueue_row(owner, batch_id, row_number, True, attempt)
+
+
+def _bump_attempt(tx: Tx, batch_id: str, row_number: int) -> int:
+    r = t.batch_rows
+    where = (r.c.batch_id == batch_id, r.c.row_number == row_number)
+    attempt = tx.conn.execute(select(r.c.attempt).where(*where)).scalar_one() + 1
+    tx.conn.execute(update(r).where(*where).values(attempt=attempt))
+    return attempt
 
 
 # --------------------------------------------------------------------------- reading
@@ -321,6 +341,24 @@ def costs(studio: Studio, actor: User, approval_ids: list[str]) -> dict[str, tup
     return {a: (int(charged.get(a) or 0), float(cost.get(a) or 0.0)) for a in approval_ids}
 
 
+def manifest_rows(studio: Studio, user: User, view: BatchView) -> Iterator[Any]:
+    """The batch's rows for ``viewgen.batch_output``, one product's images at a time."""
+    from viewgen.batch_output import ManifestRow
+
+    costs = studio.costs_by_approval(user, [r.approval_id for r in view.rows if r.approval_id])
+    for r in view.rows:
+        images = features = None
+        if r.approval_id:
+            approval = studio.get(user, r.approval_id)
+            images = studio.view_images(user, approval)
+            features = approval.extracted_features
+        charged, cost = costs.get(r.approval_id or "", (0, 0.0))
+        yield ManifestRow(row=r.row, sku=r.sku, status=r.status, approval_id=r.approval_id,
+                          error=r.error, images=images, features=features, credits=charged,
+                          cost_usd=cost)
+
+
+
 # --------------------------------------------------------------------------- control
 def _set_status(tx: Tx, batch_id: str, allowed: tuple[str, ...], target: str) -> Any:
     b = t.batches
@@ -381,12 +419,7 @@ def retry_failed(studio: Studio, actor: User, batch_id: str) -> int:
         if approval.status == S.FAILED and approval.extracted_features is None:
             studio.retry_front(owner, r.approval_id, wait=False)
         with studio.repo.tx(owner, write=True) as tx:
-            attempt = tx.conn.execute(select(t.batch_rows.c.attempt).where(
-                t.batch_rows.c.batch_id == batch_id,
-                t.batch_rows.c.row_number == r.row)).scalar_one() + 1
-            tx.conn.execute(update(t.batch_rows).where(
-                t.batch_rows.c.batch_id == batch_id, t.batch_rows.c.row_number == r.row)
-                .values(attempt=attempt))
+            attempt = _bump_attempt(tx, batch_id, r.row)
             _set_running(tx, batch_id)
         _enqueue_row(owner, batch_id, r.row, r.auto_approve, attempt)
         restarted += 1

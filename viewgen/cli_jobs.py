@@ -130,25 +130,9 @@ def _follow(studio, user, batch_id: str, as_json: bool):
 
 def _write_outputs(studio, user, view, out: Path) -> None:
     from viewgen.batch_output import write_batch_folder
+    from viewgen.batches import manifest_rows
 
     write_batch_folder(manifest_rows(studio, user, view), out)
-
-
-def manifest_rows(studio, user, view):
-    """The batch's rows for ``viewgen.batch_output``, one product's images at a time."""
-    from viewgen.batch_output import ManifestRow
-
-    costs = studio.costs_by_approval(user, [r.approval_id for r in view.rows if r.approval_id])
-    for r in view.rows:
-        images = features = None
-        if r.approval_id:
-            approval = studio.get(user, r.approval_id)
-            images = studio.view_images(user, approval)
-            features = approval.extracted_features
-        charged, cost = costs.get(r.approval_id or "", (0, 0.0))
-        yield ManifestRow(row=r.row, sku=r.sku, status=r.status, approval_id=r.approval_id,
-                          error=r.error, images=images, features=features, credits=charged,
-                          cost_usd=cost)
 
 
 def _counts(counts: dict[str, int]) -> str:

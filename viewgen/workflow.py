@@ -794,9 +794,9 @@ class Studio:
     def retry_batch(self, actor: User, batch_id: str) -> int:
         return batches.retry_failed(self, actor, batch_id)
 
-    def approve_and_continue(self, actor: User, approval_id: str) -> None:
-        """The review grid's one click: approve the front, then start the four views."""
-        batches.approve_row_front(self, actor, approval_id)
+    def approve_batch_row(self, actor: User, batch_id: str, row_number: int) -> None:
+        """The review grid's one click: approve the row's front, then its four views."""
+        batches.approve_row(self, actor, batch_id, row_number)
 
     def costs_by_approval(self, actor: User, approval_ids: list[str]
                           ) -> dict[str, tuple[int, float]]:
