@@ -18,7 +18,7 @@ from viewgen.ui import components, guard, state
 
 user, svc = guard.require_user("Batch", page="pages/batch.py")
 studio, settings = svc.studio, svc.settings
-price = studio.prices.front
+price = studio.prices.whole_product()
 PROGRESS_S = 2.0
 STATUS_ICON = {"queued": "⏳ queued", "generating": "⚙️ generating", "review": "👀 review",
                "complete": "✅ complete", "failed": "❌ failed", "cancelled": "⛔ cancelled",
@@ -62,8 +62,8 @@ def start_batch(skip_bad: bool) -> None:
     state.drop(state.BATCH_PLAN, state.BATCH_ERROR)
     state.put(state.BATCH_SELECTED, batch_id)
     n = len(plan.rows)
-    state.put(state.BATCH_NOTICE, f"Started: {n} {'product' if n == 1 else 'products'}, "
-                                  f"{price * n} credits held.")
+    state.put(state.BATCH_NOTICE, f"Started: {n} {'product' if n == 1 else 'products'} "
+                                  f"for {price * n} credits.")
 
 
 def control(fn, batch_id: str, done: str) -> None:

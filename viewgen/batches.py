@@ -123,7 +123,9 @@ def start(studio: Studio, actor: User, plan: BatchPlan, *, name: str = "",
         with studio.repo.tx(actor, write=True) as tx:
             tx.lock_user(actor.id)
             have = credits.balance(tx, actor.id)
-            total = price * len(rows)
+            # the whole products are checked up front; the fronts are held now, the other
+            # views (if they are priced) are reserved as each row reaches them
+            total = studio.prices.whole_product() * len(rows)
             if have < total:
                 raise InsufficientCredits(
                     f"This batch of {len(rows):,} products costs {total:,} credits and you "
