@@ -347,6 +347,43 @@ def queue_depths() -> dict[str, dict[str, int]]:
     return depths
 
 
+def queue_rows() -> list[dict[str, Any]]:
+    """Every viewgen queue with its limits, how many wait, run and started this minute."""
+    depths = queue_depths()
+    since = datetime.now(UTC) - timedelta(seconds=60)
+    rows = []
+    for queue in DBOS.list_queues(application_name=APP_NAME):
+        if not queue.name.startswith("viewgen-"):
+            continue
+        started = DBOS.list_workflows(queue_name=queue.name, dequeued_after=since.isoformat(),
+                                      load_input=False, load_output=False)
+        limiter = queue.limiter
+        d = depths.get(queue.name, {})
+        rows.append({
+            "queue": queue.name, "queued": d.get("queued", 0), "running": d.get("running", 0),
+            "concurrency": queue.concurrency, "per_worker": queue.worker_concurrency,
+            "rate_limit": f"{limiter['limit']} per {limiter['period']:g} s" if limiter else "",
+            "started_last_minute": len(started),
+        })
+    return rows
+
+
+def failed_workflows(limit: int = 50) -> list[dict[str, Any]]:
+    """Workflows that ended in an error or were cancelled, newest first."""
+    found = DBOS.list_workflows(status=["ERROR", "CANCELLED"], sort_desc=True, limit=limit,
+                                load_input=False, load_output=False)
+    return [{"workflow_id": w.workflow_id, "name": w.name, "status": w.status,
+             "queue": w.queue_name, "executor": w.executor_id,
+             "error": str(w.error)[:300] if w.error else "",
+             "updated": datetime.fromtimestamp(w.updated_at / 1000, UTC) if w.updated_at else None}
+            for w in found]
+
+
+def retry(wfid: str) -> None:
+    """Resume a failed or cancelled workflow from its last completed step."""
+    DBOS.resume_workflow(wfid)
+
+
 def status(wfid: str) -> str | None:
     """The DBOS status of a workflow (PENDING, ENQUEUED, SUCCESS, ERROR, CANCELLED ...)."""
     found = DBOS.get_workflow_status(wfid)

@@ -810,6 +810,37 @@ class Studio:
                        views_tried: bool) -> dict[str, Any]:
         return batches.row_next(self, actor_id, approval_id, auto_approve, views_tried)
 
+    # ------------------------------------------------------------------ operations
+    def queue_overview(self, actor: User) -> dict[str, Any]:
+        """For the admin's queue panel: queues, executors, batches per user, failures."""
+        if not actor.is_admin:
+            raise errors.PermissionDenied("Only admins can see the queues.")
+        from sqlalchemy import func, select
+
+        from viewgen.store import schema as t
+
+        with self.repo.tx(actor) as tx:
+            workers = [dict(r._mapping) for r in tx.conn.execute(
+                select(t.workers).order_by(t.workers.c.heartbeat_at.desc()))]
+            b, u = t.batches, t.users
+            per_user = [dict(r._mapping) for r in tx.conn.execute(
+                select(u.c.email.label("user"), func.count(b.c.id).label("batches"),
+                       func.sum(b.c.total).label("rows"))
+                .join(u, u.c.id == b.c.user_id).group_by(u.c.email)
+                .order_by(func.count(b.c.id).desc()))]
+        alive_after = _now() - timedelta(seconds=self.settings.worker_dead_after_s)
+        for w in workers:
+            beat = w["heartbeat_at"]
+            beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+            w["alive"] = beat > alive_after and not w["recovered_by"]
+        return {"queues": durable.queue_rows(), "workers": workers,
+                "batches_per_user": per_user, "failed": durable.failed_workflows()}
+
+    def retry_workflow(self, actor: User, workflow_id: str) -> None:
+        if not actor.is_admin:
+            raise errors.PermissionDenied("Only admins can retry workflows.")
+        durable.retry(workflow_id)
+
     # ------------------------------------------------------------------ recovery
     def reconcile(self, older_than_s: float | None = None) -> list[str]:
         """Resume what can be resumed, fail and refund what cannot.
