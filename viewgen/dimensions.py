@@ -187,3 +187,21 @@ def _next_unit(text: str, start: int) -> str | None:
     """The first unit written after ``start`` (for "W 28 x H 22 cm")."""
     match = re.search(r"\d\s*" + _UNIT, text[start:])
     return match.group(1) if match else None
+
+
+def upgrade_feature_json(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored feature record with its text ``estimatedDimensions`` made the seed's object.
+
+    Only that key and the dimension entries of ``not_measured`` change; a record already
+    in the new shape comes back equal, so running this twice changes nothing.
+    """
+    value = data.get(FIELD)
+    if not isinstance(value, str):
+        return data
+    dims = parse_dimensions(value)
+    gaps = [n for n in data.get("not_measured") or []
+            if n != FIELD and not str(n).startswith(f"{FIELD}.")]
+    if dims is None or dims.is_empty:
+        return {**data, FIELD: None, "not_measured": [*gaps, FIELD]}
+    return {**data, FIELD: dims.model_dump(mode="json"),
+            "not_measured": [*gaps, *dimension_gaps(dims)]}
