@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS product_view_approvals (
 	bottom_key TEXT,
 	bottom_prompt TEXT,
 	extracted_features JSONB,
+	extracted_features_original JSONB,
 	status VARCHAR(32) NOT NULL,
 	user_feedback TEXT,
 	feedback_history JSONB NOT NULL,
@@ -196,7 +197,8 @@ CREATE INDEX IF NOT EXISTS ix_history_user_created ON view_revision_history (use
 insert into schema_migrations (name, applied_at) values
   ('0001_baseline', now()),
   ('0002_covering_indexes', now()),
-  ('0003_sessions', now())
+  ('0003_sessions', now()),
+  ('0006_dimensions', now())
 on conflict (name) do nothing;
 
 -- ============================================================================

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, and_, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -35,7 +36,7 @@ from viewgen.domain import (
     ViewImage,
     ViewType,
 )
-from viewgen.errors import AuthError, IllegalTransition, NotFound, PermissionDenied
+from viewgen.errors import AuthError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from viewgen.store import schema as t
 from viewgen.store.engine import IMMEDIATE, is_sqlite
 from viewgen.store.migrations import migrate
@@ -363,6 +364,64 @@ class Tx:
             merged.pop(key, None)
         self.update_approval(approval_id, **{column: merged})
         return merged
+
+    def set_approved_features(self, approval_id: str,
+                              features_json: ExtractedFeatures | dict[str, Any]) -> None:
+        """Store the person's corrected features; the views are generated from these.
+
+        Only for an approved front whose views have not started (status ``approved``).
+        The first correction moves the extracted record to ``extracted_features_original``
+        (``COALESCE``: later corrections never overwrite it), so the record keeps both
+        versions. Bad features (a hex that is not #RRGGBB, a negative size) raise
+        ``InvalidInput`` and change nothing.
+        """
+        try:
+            features = ExtractedFeatures.model_validate(
+                features_json.model_dump(mode="json")
+                if isinstance(features_json, ExtractedFeatures) else features_json)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(p) for p in problem.get("loc", ()))
+            raise InvalidInput(
+                f"These features cannot be saved: {where}: "
+                f"{str(problem.get('msg', 'invalid')).removeprefix('Value error, ')}."
+            ) from None
+        a = t.product_view_approvals
+        stmt = a.update().where(
+            a.c.id == approval_id, a.c.status == Status.APPROVED.value,
+            a.c.extracted_features.is_not(None),
+        )
+        if not self.sees_all:
+            stmt = stmt.where(a.c.user_id == self.actor.id)
+        result = self.conn.execute(stmt.values(
+            extracted_features_original=func.coalesce(
+                a.c.extracted_features_original, a.c.extracted_features),
+            extracted_features=features.model_dump(mode="json"),
+        ))
+        if result.rowcount != 1:
+            now = self.get_approval(approval_id)  # NotFound for someone else's product
+            raise IllegalTransition(
+                "The features can be corrected only after the front is approved and before "
+                f"the other views are generated (this product is "
+                f"{now.status.value.replace('_', ' ')}).",
+                detail=f"expected approved, found {now.status.value}",
+            )
+
+    def feature_versions(
+        self, approval_id: str,
+    ) -> tuple[ExtractedFeatures | None, ExtractedFeatures | None]:
+        """``(as extracted, as approved)``; the same record twice if never corrected."""
+        a = t.product_view_approvals
+        row = self.conn.execute(self._scope(a, select(
+            a.c.extracted_features_original, a.c.extracted_features,
+        ).where(a.c.id == approval_id))).first()
+        if row is None:
+            raise NotFound("That product was not found.")
+        original, approved = row
+        approved_features = ExtractedFeatures.model_validate(approved) if approved else None
+        if original is None:
+            return approved_features, approved_features
+        return ExtractedFeatures.model_validate(original), approved_features
 
     def list_approvals(
         self, *, project_id: str | None = None, statuses: Sequence[Status] | None = None,

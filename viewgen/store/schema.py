@@ -94,6 +94,9 @@ product_view_approvals = Table(
     Column("logo_key", Text, nullable=True),
     *_view_columns,
     Column("extracted_features", JSONType, nullable=True),
+    # the features as the extractor returned them, kept when the person corrects
+    # extracted_features (which the views use) before the views (migration 0006)
+    Column("extracted_features_original", JSONType, nullable=True),
     Column("status", String(32), nullable=False),
     Column("user_feedback", Text, nullable=True),
     Column("feedback_history", JSONType, nullable=False, default=list),
