@@ -18,6 +18,7 @@ import streamlit as st
 
 from viewgen import ALL_VIEWS, Approval, Status, ViewType
 from viewgen.ui import components, guard, state
+from viewgen.ui.features_form import features_form
 from viewgen.ui.state import Action, Step, Upload
 
 user, svc = guard.require_user("Generate", page="pages/generate.py")
@@ -219,9 +220,14 @@ def price_card(balance: int | None) -> None:
     with st.container(border=True):
         st.markdown("#### What it costs")
         st.markdown(
-            f"- **Front view:** {prices.front} credits\n"
-            f"- **New front after a rejection:** {prices.retry} credits\n"
-            f"- **Back, side, top and bottom:** {prices.view} credit each\n\n"
+            f"- **Front view:** {components.credits_label(prices.front)}\n"
+            f"- **New front after a rejection:** {components.credits_label(prices.retry)}\n"
+            + ("- **Back, side, top and bottom:** included\n"
+               if prices.view == 0 else
+               f"- **Back, side, top and bottom:** {components.credits_label(prices.view)} "
+               "each\n")
+            + f"- **Regenerating a view later:** {components.credits_label(prices.regenerate)}"
+              "\n\n"
             f"A product approved first time costs **{whole} credits** in all. "
             "Credits are only spent on images you get; a failed image is refunded."
         )
@@ -284,7 +290,9 @@ def draw_review(approval: Approval) -> None:
             st.subheader("Review the front view")
             st.markdown("If it looks right, approve it: its colours, materials and shape then "
                         "anchor the **back, side, top and bottom** views, generated next.")
-            st.button(f"Approve · {components.credits_label(prices.for_views(4))} for 4 views",
+            views_price = prices.quote_views(approval).credits
+            st.button("Approve" + (f" · {components.credits_label(views_price)} for 4 views"
+                                   if views_price else " · the other views are included"),
                       type="primary", on_click=queue, args=(Action("approve"),), key="approve",
                       icon=":material/check:")
             st.divider()
@@ -353,7 +361,7 @@ def draw_view_columns(approval: Approval, *, live: bool = False) -> list[ViewTyp
             elif view in failed and not live:
                 components.placeholder(f"{view.label} failed", height=150)
                 st.caption(approval.view_errors[view.value])
-                st.button(f"Retry · {components.credits_label(prices.view)}",
+                st.button(f"Retry · {components.credits_label(prices.for_view(approval, view))}",
                           key=f"retry_{view.value}",
                           on_click=queue, args=(Action("views", views=(view.value,)),),
                           icon=":material/refresh:")
@@ -377,14 +385,26 @@ def draw_views(approval: Approval) -> None:
                 components.image_bytes(svc, user, approval.key(ViewType.FRONT)),
                 "Approved front", width=320)
         with right:
-            components.features_panel(approval.extracted_features)
+            st.markdown("#### Check the features")
+            st.caption("The other views are drawn from these. Correct anything that is "
+                       "wrong, then generate the views.")
+            corrected = features_form(approval.extracted_features,
+                                      key=f"features:{approval.id}")
+            if corrected is not None:
+                _, error = components.attempt(studio.correct_features, user, approval.id,
+                                              corrected)
+                if error:
+                    st.error(error)
+                else:
+                    st.success("Saved: the views will use your corrections.",
+                               icon=":material/check:")
     failed = draw_view_columns(approval)
     missing = approval.missing_views
     if missing and (len(missing) > 1 or not failed):
         if not state.get(state.GEN_ERROR) and approval.error and not failed:
             st.error(approval.error)
         label = "Retry the failed views" if failed else "Generate the other views"
-        cost = components.credits_label(prices.for_views(len(missing)))
+        cost = components.credits_label(prices.quote_views(approval, missing).credits)
         st.button(f"{label} · {cost}", type="primary", key="generate_missing", on_click=queue,
                   args=(Action("views", views=tuple(v.value for v in missing)),),
                   icon=":material/auto_awesome:")

@@ -211,7 +211,7 @@ def test_regenerate_writes_numbered_revision(studio: Studio, member: User) -> No
     assert revision.changes_made["regenerated"] == ["back", "top"]
     assert revision.changes_made["preserved"] == ["front", "side", "bottom"]
     assert revision.changes_made["modifications"] == "darker"
-    assert _balance(studio, member) == before - 2 * studio.prices.view
+    assert _balance(studio, member) == before - 2 * studio.prices.regenerate
 
     after = studio.get(member, approval.id)
     assert after.status == Status.COMPLETE
@@ -333,6 +333,7 @@ def test_not_enough_credits_writes_nothing(studio: Studio, settings) -> None:
 
 
 def test_views_need_credits_for_all_four(studio: Studio, settings) -> None:
+    studio.prices = credits.Prices(front=3, retry=2, view=1, regenerate=1)  # priced views
     user = create_account(studio.repo, settings, "four@example.com", password_hash=None,
                           credits_granted=studio.prices.front + 3)
     approval = studio.start_front(user, text="olive canvas backpack")

@@ -475,6 +475,15 @@ class Studio:
             )
         return {"ok": True}
 
+    def correct_features(self, actor: User, approval_id: str,
+                         features: ExtractedFeatures) -> Approval:
+        """The person's corrections to the extracted features, before the views are
+        generated from them (the record keeps the features as extracted too)."""
+        with self.repo.tx(actor, write=True) as tx:
+            tx.get_approval(approval_id, for_update=True)
+            tx.set_approved_features(approval_id, features)
+        return self.repo.get_approval(actor, approval_id)
+
     def reject(self, actor: User, approval_id: str, feedback: str) -> Approval:
         """Reject the front with feedback: a history row, then ``revision_requested``."""
         feedback_text = self.clean_text(feedback, what="feedback", required=True)
@@ -532,18 +541,20 @@ class Studio:
         chosen = self._choose_views(approval, views)
         states.check(approval.status, S.VIEWS_GENERATING, action="generate views")
         regenerating = approval.status == S.COMPLETE
-        price = self.prices.view
         reservations: dict[str, int | None] = {}
         try:
             for view in chosen:
                 reservations[view.value] = credits.reserve(
-                    tx, approval.user_id, price, f"{view.value} view", approval_id)
+                    tx, approval.user_id, self.prices.for_view(approval, view),
+                    f"{view.value} view", approval_id)
         except InsufficientCredits as exc:
-            total = price * len(chosen)
-            have = credits.balance(tx, approval.user_id) + price * len(reservations)
+            total = self.prices.quote_views(approval, chosen).credits
+            held = sum(self.prices.for_view(approval, ViewType(v)) for v in reservations)
+            have = credits.balance(tx, approval.user_id) + held
             noun = "view costs" if len(chosen) == 1 else "views cost"
+            unit = "credit" if total == 1 else "credits"
             raise InsufficientCredits(
-                f"{len(chosen)} {noun} {total} credits and you have {have}. "
+                f"{len(chosen)} {noun} {total} {unit} and you have {have}. "
                 "Ask an admin for more credits.", needed=total, balance=have,
             ) from exc
         attempt = f"{len(tx.revisions_for(approval_id))}-{len(tx.list_calls(approval_id))}"

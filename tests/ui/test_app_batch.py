@@ -16,12 +16,12 @@ from viewgen.auth import create_account
 from viewgen.ui import state
 
 CSV = (
-    "sku,text,image,auto_approve\n"
-    "MUG-1,a teal ceramic mug,,true\n"
-    "BAG-2,a navy leather backpack,,false\n"
-    "BAD-3,,,true\n"  # neither text nor image
-    "LAMP-4,a brass desk lamp,lamp.png,yes\n"
-).encode()
+    b"sku,text,image,auto_approve\n"
+    b"MUG-1,a teal ceramic mug,,true\n"
+    b"BAG-2,a navy leather backpack,,false\n"
+    b"BAD-3,,,true\n"  # neither text nor image
+    b"LAMP-4,a brass desk lamp,lamp.png,yes\n"
+)
 
 
 def _png() -> bytes:
