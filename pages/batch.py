@@ -20,8 +20,8 @@ user, svc = guard.require_user("Batch", page="pages/batch.py")
 studio, settings = svc.studio, svc.settings
 price = studio.prices.whole_product()
 PROGRESS_S = 2.0
-STATUS_ICON = {"queued": "⏳ queued", "generating": "⚙️ generating", "review": "👀 review",
-               "complete": "✅ complete", "failed": "❌ failed", "cancelled": "⛔ cancelled",
+STATUS_TEXT = {"queued": "queued", "generating": "generating…", "review": "waiting for review",
+               "complete": "complete", "failed": "failed", "cancelled": "cancelled",
                "skipped": "skipped"}
 
 
@@ -109,7 +109,7 @@ def draw_new_batch() -> None:
             st.file_uploader("Batch CSV", type=["csv"], key="batch_csv")
         with right:
             st.file_uploader("Images (ZIP, optional)", type=["zip"], key="batch_zip",
-                             max_upload_size=1024)
+                             max_upload_size=500)
         st.button("Check the batch", on_click=check_batch, key="batch_check",
                   icon=":material/fact_check:")
         plan = state.get(state.BATCH_PLAN)
@@ -193,7 +193,7 @@ def batch_panel(batch_id: str) -> None:
                       icon=":material/refresh:")
     with buttons[4]:
         download(view)
-    table = pd.DataFrame([{"row": r.row, "sku": r.sku, "status": STATUS_ICON.get(r.status,
+    table = pd.DataFrame([{"row": r.row, "sku": r.sku, "status": STATUS_TEXT.get(r.status,
                            r.status), "problem": r.error or ""} for r in rows])
     st.dataframe(table, hide_index=True, width="stretch", key="batch_rows")
     review = [r for r in rows if r.status == "review"]
