@@ -172,3 +172,23 @@ def test_a_failed_view_shows_why_and_can_be_retried_alone(app, flaky, app_settin
     no_exceptions(app)
     assert _step(app) == Step.DONE
     assert _balance(app) == app_settings.starting_credits - 3
+
+
+def test_a_reload_finds_the_product_and_its_progress_again(app, app_member, app_settings) -> None:
+    """A reload is a new session: the product's id in the address brings it back."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT, TIMEOUT
+
+    signed_in(app, app_member)
+    app.text_area(key=state.W_GEN_TEXT).input(DESCRIPTION)
+    app.button(key="generate_front").click().run()  # returns at once: the front is queued
+    product = app.query_params["product"]
+    assert product == app.session_state[state.GEN_APPROVAL]
+
+    reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    reloaded.query_params["product"] = product
+    settled(signed_in(reloaded, app_member))
+    no_exceptions(reloaded)
+    assert _step(reloaded) == Step.REVIEW
+    assert "Review the front view" in texts(reloaded, "subheader")
