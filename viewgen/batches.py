@@ -401,11 +401,18 @@ def cancel(studio: Studio, actor: User, batch_id: str) -> int:
         _set_status(tx, batch_id, ("running", "paused"), "cancelled")
         rows = tx.conn.execute(select(t.batch_rows).where(
             t.batch_rows.c.batch_id == batch_id, t.batch_rows.c.status == "queued")).all()
+        cancelled = 0
         for r in rows:
-            credits.settle(tx, r.reservation_id, commit=False)
-            tx.conn.execute(update(t.batch_rows).where(t.batch_rows.c.id == r.id)
-                            .values(status="cancelled"))
-    return len(rows)
+            # conditional: on PostgreSQL a row workflow may claim the row between the
+            # SELECT above and here; its reservation then pays for its product and must
+            # not be refunded (the UPDATE waits for the claim and re-checks the status)
+            done = tx.conn.execute(update(t.batch_rows).where(
+                t.batch_rows.c.id == r.id, t.batch_rows.c.status == "queued",
+                t.batch_rows.c.approval_id.is_(None)).values(status="cancelled"))
+            if done.rowcount == 1:
+                credits.settle(tx, r.reservation_id, commit=False)
+                cancelled += 1
+    return cancelled
 
 
 def retry_failed(studio: Studio, actor: User, batch_id: str) -> int:

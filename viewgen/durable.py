@@ -82,8 +82,8 @@ def _secret(studio: Studio, which: str) -> str | None:
         return key()
     s = studio.settings
     name = adapter.name
-    if name == "gemini" and s.gemini_key:
-        return s.gemini_key.get_secret_value()
+    if name == "gemini" and s.gemini_api_key:
+        return s.gemini_api_key.get_secret_value()
     if name == "openai" and s.openai_api_key:
         return s.openai_api_key.get_secret_value()
     return None
@@ -148,8 +148,15 @@ def launch(studio: Studio, *, kind: str | None = None, executor_id: str | None =
         })
         if kind == "off":
             DBOS.listen_queues([])
-        DBOS.launch()
-        _register_queues(studio)
+        try:
+            DBOS.launch()
+            _register_queues(studio)
+        except BaseException:
+            # a half-launched engine keeps its polling threads: stop them, or they poll
+            # a database that may be gone for the rest of the process
+            _studio = None
+            DBOS.destroy(workflow_completion_timeout_sec=0)
+            raise
         _executor = Executor(id=wid, kind=kind, stop=threading.Event())
         _register_exit()
         _heartbeat(studio, _executor, first=True)

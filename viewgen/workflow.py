@@ -102,9 +102,24 @@ class ViewBatch:
                 time.sleep(poll)
 
     def wait(self, timeout: float | None = None) -> Approval:
-        """Wait for the batch and return the approval as it stands when the batch ends."""
-        durable.wait(self.workflow_id, self.studio.settings.queue_poll_s, timeout=timeout)
-        return self.studio.get(self.actor, self.approval_id)
+        """Wait for the batch and return the approval as it stands when the batch ends.
+
+        The batch has ended once its last step has settled the product (complete, or
+        back to ``approved`` with the failed views named); the consistency analysis
+        that follows in the same workflow is advisory and not waited for here
+        (``Studio.wait_for_analysis``), as before durable execution.
+        """
+        poll = max(0.02, self.studio.settings.queue_poll_s)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            approval = self.studio.get(self.actor, self.approval_id)
+            if approval.status != S.VIEWS_GENERATING or approval.workflow_id != self.workflow_id:
+                return approval
+            if durable.status(self.workflow_id) in ("SUCCESS", "ERROR", "CANCELLED"):
+                return self.studio.get(self.actor, self.approval_id)
+            if deadline is not None and time.monotonic() > deadline:
+                return approval
+            time.sleep(poll)
 
     @property
     def approval(self) -> Approval:
@@ -779,7 +794,9 @@ class Studio:
         for outcome in batch:
             if on_view:
                 on_view(outcome)
-        return batch.wait()
+        final = batch.wait()
+        self.wait_for_analysis(final.id)
+        return self.repo.get_approval(actor, final.id)
 
     # ------------------------------------------------------------------ batches
     def start_batch(self, actor: User, plan: Any, *, name: str = "",
