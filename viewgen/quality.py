@@ -81,13 +81,14 @@ NEW_SHARE_GOOD, NEW_SHARE_ZERO = 0.04, 0.24  # share of new colours → 100 .. 0
 COVERAGE_MIN_SHARE = 0.20  # front colours this common must show in some other view
 SHOWS_TOLERANCE = 8.0  # ΔE00 (kL=2) within which a pixel "shows" a colour
 SWAP_MIN_SHARE = 0.03  # a change removes / adds a colour when its share moves this much
+BLEND_DISTANCE = 8.0  # ΔE76 from the segment between two colours: an edge blend of them
 STILL_SHOWN = 0.005  # another view still shows a removed colour above this share
 # shape
 SHAPE_GOOD, SHAPE_ZERO = 0.04, 0.30  # relative ratio error → 100 .. 0 (pass ≤ 11.8 %)
 MIRROR_GOOD, MIRROR_ZERO = 0.90, 0.60  # IoU of front and mirrored back → 100 .. 0 (pass ≥ 0.81)
 MIRROR_GRID = 64
 # detail
-DETAIL_MIN_FRONT = 0.5  # fine-scale L* texture of the front below which there is no detail to keep
+DETAIL_MIN_FRONT = 0.5  # median fine-scale L* grain of a front that has surface detail to keep
 DETAIL_GOOD, DETAIL_ZERO = 0.15, 0.03  # view texture / front texture → 100 .. 0 (pass ≥ 0.114)
 # change
 UNCHANGED_PIXEL_DELTA = 6.0  # ΔE76 a pixel must move to count as changed
@@ -222,7 +223,8 @@ class Analysis:
     box: tuple[int, int, int, int] | None
     palette_lab: np.ndarray  # (k, 3) colours of the product, most common first
     shares: np.ndarray  # (k,) share of product pixels
-    texture: float  # mean fine-scale L* texture inside the product
+    texture: float  # mean fine-scale L* texture inside the product (grain, print, part edges)
+    grain: float  # its median: surface grain alone (a photo's), not the edges between parts
     sample: np.ndarray  # (n, 3) float64 Lab of up to ``COLOUR_SAMPLE`` product pixels, evenly spread
 
     @property
@@ -305,7 +307,7 @@ def analyse(image: ImageInput | Analysis) -> Analysis:
     mask = imaging.foreground_mask(rgb, rgba[..., 3])
     box = imaging.bbox(mask)
     if box is None or int(mask.sum()) < MIN_PRODUCT_PIXELS:
-        pal_lab, shares, texture = np.zeros((0, 3)), np.zeros(0), 0.0
+        pal_lab, shares, texture, grain = np.zeros((0, 3)), np.zeros(0), 0.0, 0.0
         sample = np.zeros((0, 3))
     else:
         sample = lab[mask].astype(np.float64)
@@ -314,9 +316,9 @@ def analyse(image: ImageInput | Analysis) -> Analysis:
         colours = palette(product[:: max(1, len(product) // PALETTE_SAMPLE)], k=6)
         pal_lab = rgb_to_lab(np.array([c for c, _ in colours], dtype=np.float64))
         shares = np.array([s for _, s in colours], dtype=np.float64)
-        texture = _texture(lab[..., 0], mask)
+        texture, grain = _texture(lab[..., 0], mask)
     result = Analysis(digest=key, rgb=rgb, lab=lab, mask=mask, box=box, palette_lab=pal_lab,
-                      shares=shares, texture=texture, sample=sample)
+                      shares=shares, texture=texture, grain=grain, sample=sample)
     with _CACHE_LOCK:
         _CACHE[key] = result
         while len(_CACHE) > _CACHE_SIZE:
@@ -324,14 +326,15 @@ def analyse(image: ImageInput | Analysis) -> Analysis:
     return result
 
 
-def _texture(lightness: np.ndarray, mask: np.ndarray) -> float:
-    """Mean |L* − blurred L*| inside the product, away from its outline: fine detail
-    (print, seams, grain, parts) and not smooth shading."""
+def _texture(lightness: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """Mean and median |L* − blurred L*| inside the product, away from its outline: fine
+    detail (print, seams, grain, parts) and not smooth shading; the median is the grain
+    of the surface alone."""
     inner = ndimage.binary_erosion(mask, iterations=3)
     if inner.sum() < 20:
         inner = mask
-    residual = np.abs(lightness - ndimage.gaussian_filter(lightness, 1.0))
-    return float(residual[inner].mean())
+    residual = np.abs(lightness - ndimage.gaussian_filter(lightness, 1.0))[inner]
+    return float(residual.mean()), float(np.median(residual))
 
 
 # --------------------------------------------------------------------------- colour words
@@ -706,9 +709,12 @@ def _colour_checks(view: ViewType, a: Analysis, front: Analysis, features: Extra
 
 
 def _detail_check(a: Analysis, front: Analysis) -> Check:
-    if front.texture < DETAIL_MIN_FRONT:
-        return _check("detail", 100.0, "The front is plain, so there is no detail to carry over.", "",
-                      texture=round(a.texture, 3), front_texture=round(front.texture, 3))
+    """Only a front with surface grain (a photo, a textured material) is asked for it: a
+    view with almost none of its fine detail is a plain shape standing in for the product.
+    A smooth front (a studio render) has nothing to carry over."""
+    if front.grain < DETAIL_MIN_FRONT:
+        return _check("detail", 100.0, "The front's surface is smooth, so there is no detail to carry over.",
+                      "", texture=round(a.texture, 3), front_grain=round(front.grain, 3))
     ratio = a.texture / front.texture
     return _check(
         "detail", _ramp(ratio, DETAIL_GOOD, DETAIL_ZERO),
@@ -908,24 +914,44 @@ def colour_swaps(old: Analysis, new: Analysis) -> tuple[list[dict[str, Any]], li
                 "before": round(before, 3), "after": round(after, 3)}
 
     removed, added = [], []
-    for lab in old.palette_lab:
+    for i, (lab, share) in enumerate(zip(old.palette_lab, old.shares, strict=True)):
+        if share < SWAP_MIN_SHARE or _is_blend(i, old):  # an edge between two colours is neither
+            continue
         before, after = old.share_near(lab, SHOWS_TOLERANCE), new.share_near(lab, SHOWS_TOLERANCE)
         if before - after >= SWAP_MIN_SHARE and after < before / 4:
             removed.append(entry(lab, before, after))
-    for lab in new.palette_lab:
+    for i, (lab, share) in enumerate(zip(new.palette_lab, new.shares, strict=True)):
+        if share < SWAP_MIN_SHARE or _is_blend(i, new):
+            continue
         before, after = old.share_near(lab, SHOWS_TOLERANCE), new.share_near(lab, SHOWS_TOLERANCE)
         if after - before >= SWAP_MIN_SHARE and after > 2 * before:
             added.append(entry(lab, before, after))
     return _dedupe(removed), _dedupe(added)
 
 
+def _is_blend(i: int, a: Analysis) -> bool:
+    """Palette colour ``i`` lies between two more common palette colours (within ΔE76
+    ``BLEND_DISTANCE`` of the segment joining them): the anti-aliased edge between them."""
+    lab = a.palette_lab[i]
+    bigger = [j for j in range(len(a.shares)) if a.shares[j] > a.shares[i]]
+    for m, j in enumerate(bigger):
+        for k in bigger[m + 1:]:
+            p, q = a.palette_lab[j], a.palette_lab[k]
+            t = float(np.clip(np.dot(lab - p, q - p) / max(float(np.dot(q - p, q - p)), 1e-9), 0.15, 0.85))
+            if float(np.linalg.norm(lab - (p + t * (q - p)))) <= BLEND_DISTANCE:
+                return True
+    return False
+
+
 def _dedupe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
-    for e in entries:
-        kept = seen.get(e["name"])
-        if kept is None or e["before"] + e["after"] > kept["before"] + kept["after"]:
-            seen[e["name"]] = e
-    return list(seen.values())
+    """One entry per colour: shades of one colour (a strap's lit face and its edge) are
+    folded into the most common."""
+    kept: list[dict[str, Any]] = []
+    for e in sorted(entries, key=lambda e: -(e["before"] + e["after"])):
+        if all(float(ciede2000(np.array(e["lab"]), np.array(k["lab"]), kL=LIGHTNESS_WEIGHT)) > NAMED_TOLERANCE
+               for k in kept):
+            kept.append(e)
+    return kept
 
 
 def features_after_change(features: ExtractedFeatures,
