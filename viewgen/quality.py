@@ -13,9 +13,9 @@ three groups, one entry point each, so the workflow calls:
   top and bottom: scale-free shape agreement (front w/h against (top w/d)·(side d/h),
   back w/h against front w/h, top against bottom), mirrored-silhouette overlap of the
   front and the back, the palette's CIEDE2000 distance to the extracted feature colours,
-  the share of colours that are in neither the features nor the front, and whether the
-  view carries any of the front's detail (a plain shaded bar under a textured photo
-  product does not);
+  the share of colours that are in neither the features nor the front, and, for views
+  estimated from one photo, whether the view carries any of the photo's detail (a plain
+  shaded bar under a textured photo product does not);
 * ``check_change(old, new, feedback)`` for a retry or a regeneration: did the image change
   at all (``is_unchanged`` is the refund rule: never charge for nothing) and did it
   change the way the feedback asked (a named colour now present, darker, taller ...).
@@ -674,7 +674,8 @@ def _check_view(view: ViewType, measured: Mapping[ViewType, Analysis], features:
                              f"Its outline does not mirror the front's: only {iou:.0%} overlap.",
                              overlap=round(iou, 3)))
     checks.extend(_colour_checks(view, a, front, features, measured, text))
-    checks.append(_detail_check(a, front))
+    if estimated:
+        checks.append(_detail_check(a, front))
     return _result(view, checks, estimated=estimated)
 
 
@@ -709,9 +710,10 @@ def _colour_checks(view: ViewType, a: Analysis, front: Analysis, features: Extra
 
 
 def _detail_check(a: Analysis, front: Analysis) -> Check:
-    """Only a front with surface grain (a photo, a textured material) is asked for it: a
-    view with almost none of its fine detail is a plain shape standing in for the product.
-    A smooth front (a studio render) has nothing to carry over."""
+    """For views estimated from one photo: a view with almost none of the photo's fine
+    detail is a plain shape standing in for the product. Only a front with surface grain
+    is asked for it (a smooth front has nothing to carry over). Views of described
+    products are not: a plain rubber sole under a textured sneaker is honest."""
     if front.grain < DETAIL_MIN_FRONT:
         return _check("detail", 100.0, "The front's surface is smooth, so there is no detail to carry over.",
                       "", texture=round(a.texture, 3), front_grain=round(front.grain, 3))
