@@ -57,7 +57,7 @@ from viewgen.color import (
 from viewgen.domain import OTHER_VIEWS, ExtractedFeatures, ViewType
 from viewgen.errors import InvalidInput
 
-ANALYSIS_SIDE = 160
+ANALYSIS_SIDE = 128
 PASS_SCORE = 70.0
 """A check passes at this score or above; a view's score is its weakest check's."""
 
@@ -802,7 +802,7 @@ def check_product(front: ImageInput | Analysis, views: Mapping[ViewType, ImageIn
 # --------------------------------------------------------------------------- change
 
 
-def _same_frame(old: Analysis, new: Analysis) -> tuple[np.ndarray, np.ndarray] | None:
+def _same_frame(old: Analysis | _Frame, new: Analysis | _Frame) -> tuple[np.ndarray, np.ndarray] | None:
     if old.lab.shape != new.lab.shape:
         h, w = old.lab.shape[:2]
         nh, nw = new.lab.shape[:2]
@@ -813,7 +813,7 @@ def _same_frame(old: Analysis, new: Analysis) -> tuple[np.ndarray, np.ndarray] |
     return old.lab, new.lab
 
 
-def _difference(old: Analysis, new: Analysis) -> tuple[np.ndarray | None, float]:
+def _difference(old: Analysis | _Frame, new: Analysis | _Frame) -> tuple[np.ndarray | None, float]:
     """Per-pixel ΔE76 map (None: frames of other shapes) and its mean."""
     pair = _same_frame(old, new)
     if pair is None:
@@ -822,12 +822,33 @@ def _difference(old: Analysis, new: Analysis) -> tuple[np.ndarray | None, float]
     return delta, float(delta.mean())
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Just the pixels of an image (no product mask): enough to compare two images."""
+
+    digest: str
+    rgb: np.ndarray
+    lab: np.ndarray
+
+
+def _frame(image: ImageInput | Analysis) -> Analysis | _Frame:
+    if isinstance(image, Analysis):
+        return image
+    key = _digest(image)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    rgb = np.ascontiguousarray(_pixels(image)[..., :3])
+    return _Frame(digest=key, rgb=rgb, lab=rgb_to_lab(rgb).astype(np.float32))
+
+
 def is_unchanged(old: ImageInput | Analysis, new: ImageInput | Analysis) -> bool:
     """True when ``new`` is identical or near-identical to ``old`` (re-encoded, a few
     pixels off): such a retry changed nothing and is refunded."""
     if isinstance(old, bytes | bytearray) and isinstance(new, bytes | bytearray) and bytes(old) == bytes(new):
         return True
-    a, b = analyse(old), analyse(new)
+    a, b = _frame(old), _frame(new)
     if a.digest == b.digest:
         return True
     delta, mean = _difference(a, b)
@@ -855,17 +876,19 @@ def check_change(old: ImageInput | Analysis, new: ImageInput | Analysis, feedbac
     top / left ...). A colour the change swapped for another (red straps now black) is
     listed, and so are the ``others`` (views not regenerated) that still show the old
     colour: they disagree with the new image until they are regenerated too."""
-    a, b = analyse(old), analyse(new)
-    unchanged = is_unchanged(old, new)
-    delta, mean = _difference(a, b)
-    changed_map = (delta > CHANGE_PIXEL_DELTA) if delta is not None else np.ones(a.mask.shape, bool)
-    changed_share = float(changed_map.mean())
-    if unchanged:
+    if is_unchanged(old, new):  # before measuring the product: an unchanged retry is cheap to tell
+        same = isinstance(old, bytes | bytearray) and isinstance(new, bytes | bytearray) and old == new
+        delta, mean = (None, 0.0) if same else _difference(_frame(old), _frame(new))
+        changed_share = float((delta > CHANGE_PIXEL_DELTA).mean()) if delta is not None else 0.0
         reason = ("The new image is the same as the one it replaces: the feedback could not be applied, "
                   "so it is not charged.")
         return ChangeResult(view=view, unchanged=True, changed_share=round(changed_share, 4),
                             mean_delta_e=round(mean, 2), followed=False if feedback else None, passed=False,
                             reason=reason, checks=[_binary("changed", False, "", reason)])
+    a, b = analyse(old), analyse(new)
+    delta, mean = _difference(a, b)
+    changed_map = (delta > CHANGE_PIXEL_DELTA) if delta is not None else np.ones(a.mask.shape, bool)
+    changed_share = float(changed_map.mean())
     checks = [_binary("changed", True, f"The image changed ({changed_share:.0%} of it).", "",
                       share=round(changed_share, 4))]
     expectations = _expectations(a, b, changed_map if delta is not None else None, feedback or "")
