@@ -83,6 +83,7 @@ SHOWS_TOLERANCE = 8.0  # ΔE00 (kL=2) within which a pixel "shows" a colour
 SWAP_MIN_SHARE = 0.03  # a change removes / adds a colour when its share moves this much
 BLEND_DISTANCE = 8.0  # ΔE76 from the segment between two colours: an edge blend of them
 STILL_SHOWN = 0.005  # another view still shows a removed colour above this share
+SEEN_AROUND = 2  # a colour this many other views show is the product's, not new
 # shape
 SHAPE_GOOD, SHAPE_ZERO = 0.04, 0.30  # relative ratio error → 100 .. 0 (pass ≤ 11.8 %)
 MIRROR_GOOD, MIRROR_ZERO = 0.90, 0.60  # IoU of front and mirrored back → 100 .. 0 (pass ≥ 0.81)
@@ -310,9 +311,13 @@ def analyse(image: ImageInput | Analysis) -> Analysis:
         pal_lab, shares, texture, grain = np.zeros((0, 3)), np.zeros(0), 0.0, 0.0
         sample = np.zeros((0, 3))
     else:
-        sample = lab[mask].astype(np.float64)
+        # colours are read away from the outline, where pixels blend with the backdrop
+        # (a phone's top is a few pixels tall at this size: keep what there is)
+        inner = ndimage.binary_erosion(mask)
+        core = inner if inner.sum() >= 0.4 * mask.sum() else mask
+        sample = lab[core].astype(np.float64)
         sample = sample[:: max(1, len(sample) // COLOUR_SAMPLE)]
-        product = rgb[mask]
+        product = rgb[core]
         colours = palette(product[:: max(1, len(product) // PALETTE_SAMPLE)], k=6)
         pal_lab = rgb_to_lab(np.array([c for c, _ in colours], dtype=np.float64))
         shares = np.array([s for _, s in colours], dtype=np.float64)
@@ -695,7 +700,11 @@ def _colour_checks(view: ViewType, a: Analysis, front: Analysis, features: Extra
         delta_e=round(delta_e, 2))
     known = _known_colours(front, features, text)
     d = ciede2000(a.palette_lab[:, None, :], known[None, :, :], kL=LIGHTNESS_WEIGHT).min(axis=1)
-    new = d > NEW_COLOUR_DELTA_E
+    siblings = [measured[v] for v in OTHER_VIEWS if v != view and v in measured and measured[v].found]
+    # a part the front cannot see (a phone's camera) shows in several other views: not new
+    seen_around = np.array([sum(o.share_near(lab, SHOWS_TOLERANCE) >= STILL_SHOWN for o in siblings)
+                            >= SEEN_AROUND for lab in a.palette_lab], dtype=bool)
+    new = (d > NEW_COLOUR_DELTA_E) & ~seen_around
     share = float(a.shares[new].sum())
     new_colours = [{"hex": rgb_to_hex(lab_to_rgb(lab)), "name": _name(lab), "share": round(float(s), 3)}
                    for lab, s in zip(a.palette_lab[new], a.shares[new], strict=True)]
