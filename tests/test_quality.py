@@ -544,3 +544,26 @@ def test_views_of_one_box_always_agree(w: float, h: float, d: float) -> None:
     views = box_views(w, h, d)
     product = quality.check_product(views[V.FRONT], others(views), BOX_FEATURES)
     assert product.passed, product.reasons
+
+
+@pytest.mark.parametrize("text", [
+    "a navy leather messenger bag with a tan flap",
+    "a white sneaker with a black sole",
+    "a black smartphone",
+    "a silver laptop",
+    "a green glass bottle with a gold cap",
+    "an oak wood chair",
+])
+def test_honest_offline_renders_are_not_flagged(text: str) -> None:
+    """No false flags: the offline renderer's views agree by construction, so every
+    check of back, side, top and bottom passes (at two sizes)."""
+    from viewgen.providers.offline import OfflineExtractor, OfflineGenerator
+
+    generator = OfflineGenerator()
+    for size in (384, 1024):
+        views = {v: generator.generate(GenerationRequest(view=v, prompt=text, text=text,
+                                                         size=(size, size))).data for v in ViewType}
+        feats = OfflineExtractor().extract(views[V.FRONT]).features
+        product = quality.check_product(views[V.FRONT], others(views), feats, text=text)
+        for view in (V.BACK, V.SIDE, V.TOP, V.BOTTOM):
+            assert product.views[view].passed, (text, size, view, product.views[view].reasons)
