@@ -567,3 +567,19 @@ def test_honest_offline_renders_are_not_flagged(text: str) -> None:
         product = quality.check_product(views[V.FRONT], others(views), feats, text=text)
         for view in (V.BACK, V.SIDE, V.TOP, V.BOTTOM):
             assert product.views[view].passed, (text, size, view, product.views[view].reasons)
+
+
+def test_a_logo_that_was_asked_for_must_show_on_the_front() -> None:
+    logo = io.BytesIO()
+    mark = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    ImageDraw.Draw(mark).ellipse([4, 4, 60, 60], fill=(*GOLD, 255))
+    mark.save(logo, format="PNG")
+    with_logo = draw_view(0.6, 0.5, NAVY, parts=[((0.4, 0.35, 0.6, 0.6), GOLD)])
+    without = draw_view(0.6, 0.5, NAVY)
+    assert quality.check_front(with_logo, logo=logo.getvalue()).check("logo").passed
+    result = quality.check_front(without, logo=logo.getvalue())
+    assert not result.passed
+    assert "logo seems to be missing" in result.check("logo").reason
+    # a gold logo on a gold product cannot be told apart: passes, and says it is unconfirmed
+    gold = quality.check_front(draw_view(0.6, 0.5, GOLD), logo=logo.getvalue()).check("logo")
+    assert gold.passed and gold.details["confirmed"] is False

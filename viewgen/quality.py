@@ -75,6 +75,9 @@ NAMED_TOLERANCE = 16.0  # ΔE00 (kL=2) between a named colour and a product pixe
 NAMED_MIN_SHARE = 0.004  # of the product's pixels: a small gold clasp counts
 REFERENCE_MIN_SHARE = 0.10  # reference-photo colours this common must be in the front
 REFERENCE_FOUND_SHARE = 0.02
+LOGO_COLOUR_SHARE = 0.15  # a logo colour this common must show on the front ...
+LOGO_MIN_SHARE = 0.002  # ... on at least this share of the product
+LOGO_PRODUCT_SHARE = 0.2  # unless the product itself is this much of that colour
 PALETTE_GOOD, PALETTE_ZERO = 6.0, 22.0  # mean ΔE00 → score 100 .. 0 (pass at ΔE 10.8)
 NEW_COLOUR_DELTA_E = 12.0  # a palette colour this far from every known colour is new
 NEW_SHARE_GOOD, NEW_SHARE_ZERO = 0.04, 0.24  # share of new colours → 100 .. 0 (pass ≤ 10 %)
@@ -102,7 +105,8 @@ SIZE_STEP = 0.03  # relative change for "taller", "wider", "bigger" ...
 
 CheckName = Literal[
     "product_found", "inside_frame", "product_size", "named_colours", "reference_colours",
-    "shape", "mirror", "palette", "new_colours", "agreement", "detail", "coverage", "changed", "followed",
+    "logo", "shape", "mirror", "palette", "new_colours", "agreement", "detail", "coverage", "changed",
+    "followed",
 ]
 ImageInput = bytes | np.ndarray
 
@@ -489,9 +493,12 @@ def _join(items: list[str]) -> str:
 
 
 def check_front(image: ImageInput | Analysis, *, text: str | None = None,
-                reference: ImageInput | Analysis | None = None) -> QAResult:
+                reference: ImageInput | Analysis | None = None,
+                logo: ImageInput | Analysis | None = None) -> QAResult:
     """The front against the request: present, inside the frame, not tiny; the colours
-    the text names (or the reference photo's main colours) show on the product."""
+    the text names (or the reference photo's main colours) show on the product; the
+    logo's own colours show on it (a logo in the product's colours cannot be told apart:
+    the check then passes and says so)."""
     a = analyse(image)
     checks = _presence_checks(a)
     if not a.found:
@@ -533,7 +540,25 @@ def check_front(image: ImageInput | Analysis, *, text: str | None = None,
                 "The reference photo is " + _join([f"{s:.0%} {n}" for n, s, _ in missing_ref])
                 + ", but the front does not show " + ("it." if len(missing_ref) == 1 else "them."),
                 missing=[n for n, _, _ in missing_ref]))
+    if logo is not None:
+        checks.extend(_logo_check(a, analyse(logo)))
     return _result(ViewType.FRONT, checks)
+
+
+def _logo_check(front: Analysis, logo: Analysis) -> list[Check]:
+    if not logo.found:
+        return []
+    wanted = [lab for lab, s in zip(logo.palette_lab, logo.shares, strict=True) if s >= LOGO_COLOUR_SHARE]
+    # a logo colour that is also a main colour of the product cannot show whether it is there
+    own = [lab for lab in wanted if front.share_near(lab, NAMED_TOLERANCE) < LOGO_PRODUCT_SHARE]
+    if not own:
+        return [_binary("logo", True, "The logo is in the product's own colours, so its presence could not "
+                        "be confirmed from the pixels.", "", confirmed=False)]
+    missing = [_name(lab) for lab in own if front.share_near(lab, NAMED_TOLERANCE) < LOGO_MIN_SHARE]
+    return [_binary("logo", not missing, "The logo's colours show on the front.",
+                    f"The logo seems to be missing: its {_join(sorted(set(missing)))} does not show on "
+                    "the front.",
+                    confirmed=not missing, missing=missing)]
 
 
 # --------------------------------------------------------------------------- other views
