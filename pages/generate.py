@@ -18,6 +18,7 @@ import streamlit as st
 
 from viewgen import ALL_VIEWS, Approval, Status, ViewType
 from viewgen.ui import components, guard, state
+from viewgen.ui import qa as qa_panel
 from viewgen.ui.features_form import features_form
 from viewgen.ui.state import Action, Step, Upload
 
@@ -49,7 +50,8 @@ def current_approval() -> Approval | None:
 def step_of(approval: Approval | None, action: Action | None) -> Step:
     if action is not None:
         return {"front": Step.FRONT, "reject": Step.FRONT, "retry_front": Step.FRONT,
-                "approve": Step.REVIEW, "views": Step.VIEWS}.get(action.kind, Step.INPUT)
+                "approve": Step.REVIEW, "views": Step.VIEWS,
+                "free_retry": Step.VIEWS}.get(action.kind, Step.INPUT)
     if approval is None or approval.status == Status.INPUT:
         return Step.INPUT
     if approval.status in (Status.FRONT_REVIEW, Status.REVISION_REQUESTED):
@@ -166,6 +168,11 @@ def carry_out(action: Action, approval: Approval | None) -> None:
         do_approve(approval)
     elif action.kind == "views":
         do_views(approval, action)
+    elif action.kind == "free_retry":
+        batch, error = components.attempt(studio.retry_flagged_view, user, approval.id,
+                                          ViewType(action.views[0]))
+        finish(None if batch is None else approval, error)
+        st.rerun()
     state.drop(state.GEN_ACTION)
     st.rerun()
 
@@ -276,6 +283,9 @@ def draw_review(approval: Approval) -> None:
         else:
             components.show_image(components.image_bytes(svc, user, approval.key(ViewType.FRONT)),
                                   "Front view", width=460)
+            qa_panel.change_notice(approval.qa.get("front_change"))
+            if approval.qa.get("front"):
+                qa_panel.view_verdict(approval.qa["front"], key="front")
     with right:
         if rejected:
             st.subheader("Generate a new front view")
@@ -423,8 +433,26 @@ def draw_done(approval: Approval) -> None:
             with tab:
                 components.consistency_badge(approval.consistency, view)
                 components.show_image(images[view], f"{view.label} view", width=440)
+                verdict = dict(approval.qa.get(view.value) or {})
+                change = verdict.pop("change", None)
+                qa_panel.change_notice(change)
+                if verdict:
+                    retry = None if view == ViewType.FRONT else (
+                        lambda v=view: queue(Action("free_retry", views=(v.value,))))
+                    qa_panel.view_verdict(verdict, key=view.value, on_retry=retry)
     with right:
-        st.success("Your product is ready: five consistent views.", icon=":material/task_alt:")
+        product = approval.qa.get("product")
+        if product is None:
+            st.success("Your product is ready. Checking that the views agree…",
+                       icon=":material/task_alt:")
+        elif product.get("passed"):
+            st.success(f"Your product is ready: {product.get('headline', '').lower()}",
+                       icon=":material/task_alt:")
+        else:
+            st.warning("Your product is ready, but not all views agree yet.",
+                       icon=":material/warning:")
+            for reason in product.get("reasons", [])[:4]:
+                st.text(reason)
         downloads(approval)
         st.button("Start a new product", on_click=start_new, key="start_new",
                   icon=":material/add:", width="stretch")

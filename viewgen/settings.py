@@ -168,6 +168,8 @@ class Settings(BaseSettings):
     worker_dead_after_s: float = Field(default=30.0, gt=0)
     batch_rows_per_user: int = Field(default=2, ge=1)
     batch_max_rows: int = Field(default=10_000, ge=1)
+    # the QA gate (viewgen.quality): automatic free attempts after a failing image
+    qa_retries: int = Field(default=2, ge=0, le=5)
 
     @field_validator(*PRICE_SETTINGS, mode="before")
     @classmethod
