@@ -13,6 +13,7 @@ import contextlib
 import html
 import io
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -50,6 +51,21 @@ def weak_score() -> float:
     return float(WEAK_SCORE)
 
 
+# ---------------------------------------------------------------------- plain text
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: object) -> str:
+    """``text`` shown literally by ``st.markdown`` / ``st.success`` / ``st.caption``.
+
+    Every ASCII punctuation mark gets a backslash (CommonMark's escape), so user text
+    such as ``![p](http://host/p.png)@x.example`` or ``:red[x]`` shows as typed and
+    never becomes an image, a link, a colour or HTML.
+    """
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+
+
 # ---------------------------------------------------------------------- errors
 
 
@@ -57,8 +73,8 @@ def attempt(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, 
     """Run a call into viewgen; return ``(result, None)`` or ``(None, message for people)``."""
     try:
         return fn(*args, **kwargs), None
-    except ViewgenError as exc:
-        return None, exc.user_message
+    except ViewgenError as exc:  # messages can quote user or provider text: never markdown
+        return None, plain(exc.user_message)
     except Exception:  # a bug: log it, show a sentence, never a traceback
         log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
         return None, GENERIC_ERROR
@@ -154,7 +170,7 @@ def _sign_up(services: Services, after: Callable[[], None]) -> None:
 
 
 def _name(user: User | None) -> str:
-    return f", {user.display_name}" if user and user.display_name else ""
+    return f", {plain(user.display_name)}" if user and user.display_name else ""
 
 
 def _signed(services: Services, user: User | None, error: str | None, welcome: str,
@@ -355,7 +371,7 @@ def features_panel(features: ExtractedFeatures | None) -> None:
         return
     st.markdown("#### Extracted features")
     if features.description:
-        st.markdown(features.description)
+        st.markdown(plain(features.description))
     if features.colors:
         chips = []
         for colour in features.colors:
@@ -364,7 +380,7 @@ def features_panel(features: ExtractedFeatures | None) -> None:
                 '<div style="display:flex;align-items:center;gap:.6rem;margin:.25rem 0">'
                 f'<span style="width:2.1rem;height:2.1rem;border-radius:.45rem;'
                 f'background:{colour.hex};border:1px solid #00000022;flex:none"></span>'
-                f'<span><b>{html.escape(colour.name)}</b> <code>{colour.hex}</code><br>'
+                f'<span><b>{plain(colour.name)}</b> <code>{colour.hex}</code><br>'
                 f'<span style="color:#6b7080;font-size:.85rem">{colour.usage.value}{share}'
                 '</span></span></div>'
             )
@@ -372,14 +388,15 @@ def features_panel(features: ExtractedFeatures | None) -> None:
     _listing("Materials", features.materials)
     _listing("Key elements", features.keyElements)
     if features.estimatedDimensions:
-        st.markdown(f"**Dimensions** · {features.estimatedDimensions}")
+        st.markdown(f"**Dimensions** · {plain(features.estimatedDimensions)}")
     if features.not_measured:
-        st.caption("Could not be measured from the image: " + ", ".join(features.not_measured))
+        st.caption("Could not be measured from the image: "
+                   + ", ".join(plain(f) for f in features.not_measured))
 
 
 def _listing(title: str, items: list[str]) -> None:
     if items:
-        st.markdown(f"**{title}** · " + ", ".join(html.escape(i) for i in items))
+        st.markdown(f"**{title}** · " + ", ".join(plain(i) for i in items))
 
 
 # ---------------------------------------------------------------------- consistency
