@@ -45,3 +45,25 @@ def test_csv_text_from_elsewhere_is_rewritten() -> None:
     rows = _cells(neutralise_csv(source.encode()))
     assert rows[1] == ["'" + EVIL, "line one\n=line two", "-3"]
     assert safe_row(["=1", 2]) == ["'=1", 2]
+
+
+def test_admin_downloads_of_real_tables_are_neutralised(repo, settings) -> None:
+    """What the Admin page's two kinds of download produce, on real rows."""
+    from viewgen import analytics, credits
+    from viewgen.auth import create_account
+    from viewgen.domain import Role
+    from viewgen.store import SYSTEM
+
+    admin = create_account(repo, settings, "ada@example.com", password_hash=None,
+                           role=Role.ADMIN)
+    evil = create_account(repo, settings, EVIL, password_hash=None, display_name="@evil")
+    with repo.tx(SYSTEM, write=True) as tx:
+        credits.grant(tx, evil.id, 5, "=cmd|' /C calc'!A0")
+    users = _cells(frame_to_csv(analytics.users(repo, admin).drop(columns=["user_id"])))
+    header = users[0]
+    row = next(r for r in users[1:] if "hyperlink" in r[header.index("email")])
+    assert row[header.index("email")] == "'" + EVIL.lower()  # emails are stored lower-case
+    assert all(not cell.startswith(("=", "@")) for r in users for cell in r)
+    ledger = _cells(neutralise_csv(analytics.table_csv(repo, admin, "ledger")))
+    assert [c for r in ledger for c in r if "calc" in c] == ["'=cmd|' /C calc'!A0"]
+    assert all(not cell.startswith(("=", "@", "+")) for r in ledger for cell in r)

@@ -53,17 +53,20 @@ def weak_score() -> float:
 
 # ---------------------------------------------------------------------- plain text
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# the characters that make markup: links and images need brackets, raw HTML and
+# autolinks angle brackets, maths a dollar sign, Streamlit's :colour[...] directives
+# brackets; a backslash escapes each (CommonMark) and must itself be escaped first
+_MARKUP = re.compile(r"([\\\[\]<>$])")
 
 
 def plain(text: object) -> str:
     """``text`` shown literally by ``st.markdown`` / ``st.success`` / ``st.caption``.
 
-    Every ASCII punctuation mark gets a backslash (CommonMark's escape), so user text
-    such as ``![p](http://host/p.png)@x.example`` or ``:red[x]`` shows as typed and
-    never becomes an image, a link, a colour or HTML.
+    User or provider text such as ``![p](http://host/p.png)@x.example`` shows as typed
+    and never becomes an image (which the browser would fetch), a link, a colour,
+    maths or HTML. Ordinary punctuation is left alone, so messages read as written.
     """
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    return _MARKUP.sub(r"\\\1", str(text))
 
 
 # ---------------------------------------------------------------------- errors
@@ -194,6 +197,19 @@ def sign_out(services: Services) -> None:
     state.put(state.CLEAR_COOKIE, True)
 
 
+def sign_out_everywhere(services: Services, user: User) -> None:
+    """End every session of ``user``: this browser, other browsers, other devices."""
+    ended, error = attempt(services.auth.sign_out_everywhere, user)
+    if error:
+        state.flash("error", error)
+        return
+    state.sign_out()
+    state.put(state.CLEAR_COOKIE, True)
+    state.flash("success", "Signed out everywhere: every browser and device signed in to "
+                           f"this account must sign in again ({ended or 0} remembered "
+                           f"session{'' if ended == 1 else 's'} ended).")
+
+
 def session_cookie(token: str | None, days: int = 0) -> None:
     """Write (``token``) or delete (None) the browser's "stay signed in" cookie.
 
@@ -238,6 +254,11 @@ def sidebar(user: User, services: Services) -> None:
         st.caption(f"Images by the **{services.settings.provider_label}**")
         st.button("Sign out", key="sign_out", on_click=sign_out, args=(services,),
                   icon=":material/logout:", width="stretch")
+        st.button("Sign out everywhere", key="sign_out_everywhere",
+                  on_click=sign_out_everywhere, args=(services, user),
+                  icon=":material/devices:", width="stretch",
+                  help="End every session of this account: other browsers and devices "
+                       "that stayed signed in must sign in again.")
         if token := state.get(state.SESSION_TOKEN):
             session_cookie(token, services.settings.session_days)
 
