@@ -76,3 +76,17 @@ def test_parse_view() -> None:
 ])
 def test_key_belongs_to(key, user, ok) -> None:
     assert key_belongs_to(key, user) is ok
+
+
+def test_output_dir_checks_without_creating(tmp_path) -> None:
+    from viewgen.validation import output_dir
+
+    new = tmp_path / "a" / "b"
+    assert output_dir(new, files=["front.png"]) == new
+    assert not (tmp_path / "a").exists()  # checked, not made
+    assert list(tmp_path.iterdir()) == []  # the probe file is gone
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(InvalidInput, match="is an existing file"):
+        output_dir(tmp_path / "f")
+    with pytest.raises(InvalidInput, match=r"cannot be created: .* is a file"):
+        output_dir(tmp_path / "f" / "sub")

@@ -64,10 +64,10 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def check_email(email: str, *, strict: bool = True) -> str:
+def check_email(email: str, *, strict: bool = False) -> str:
     """``email`` trimmed and lower-cased, or ``InvalidInput``.
 
-    ``strict`` (every address a person types at sign-up) uses ``email-validator``'s
+    ``strict`` (every address a person types at sign-up: pass it there) uses ``email-validator``'s
     syntax rules: no quoted local parts, no brackets, parentheses, colons or other
     characters mail systems do not accept, a real domain name. So neither Markdown such
     as ``![p](http://host/p.png)@x.example`` nor a spreadsheet formula such as
@@ -95,7 +95,7 @@ def create_account(
     user_id: str | None = None,
 ) -> User:
     """Insert a user (admin if first, unless ``role`` says) and grant starting credits."""
-    email = check_email(email, strict=False)
+    email = check_email(email)
     with repo.tx(SYSTEM, write=True) as tx:
         first = tx.count_users() == 0
         chosen = role or (Role.ADMIN if first else Role.MEMBER)
@@ -117,7 +117,7 @@ class LocalAuth:
         self.settings = settings
 
     def sign_up(self, email: str, password: str, display_name: str = "") -> User:
-        email = check_email(email)
+        email = check_email(email, strict=True)
         if len(password or "") < MIN_PASSWORD:
             raise InvalidInput(f"Choose a password of at least {MIN_PASSWORD} characters.")
         return create_account(self.repo, self.settings, email,

@@ -53,7 +53,7 @@ class SupabaseAuth:
 
     # -- the Auth protocol --------------------------------------------------------
     def sign_up(self, email: str, password: str, display_name: str = "") -> User:
-        email = check_email(email)
+        email = check_email(email, strict=True)
         if len(password or "") < MIN_PASSWORD:
             raise InvalidInput(f"Choose a password of at least {MIN_PASSWORD} characters.")
         name = (display_name or "").strip()

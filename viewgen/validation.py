@@ -4,7 +4,9 @@
 (PostgreSQL refuses them with ``DataError``, SQLite keeps them), lone surrogates
 (``UnicodeEncodeError`` on the way to UTF-8) and text over the limit are refused with
 an ``InvalidInput`` saying which field and why, instead of failing deep in a driver.
-``parse_view`` names an unknown view and lists the five that exist. ``key_belongs_to``
+``parse_view`` names an unknown view and lists the five that exist. ``output_dir``
+checks, before anything is charged, that a folder can receive the files a command will
+write. ``key_belongs_to``
 says whether a blob key lies under a user's own prefix (``<user_id>/...``), so the
 workflow can refuse to read, and send to a provider, an image that is not the
 approval owner's even if a row was made to point at it.
@@ -13,6 +15,9 @@ approval owner's even if a row was made to point at it.
 from __future__ import annotations
 
 import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
 
 from viewgen.domain import ALL_VIEWS, ViewType
 from viewgen.errors import InvalidInput
@@ -92,3 +97,50 @@ def key_belongs_to(key: str | None, user_id: str | None) -> bool:
         return False
     segments = key.split("/")
     return len(segments) >= 2 and all(s and s not in (".", "..") for s in segments)
+
+
+def output_dir(path: str | Path, *, files: Iterable[str] = (), option: str = "--out") -> Path:
+    """``path`` as a folder that can take ``files``, checked without creating anything.
+
+    Refuses an existing file, a folder (or the nearest existing parent of one to be
+    made) that this process cannot write in (tried with a temporary file, since
+    ``os.access`` says yes to root even on a read-only mount), and a ``files`` entry
+    that exists there as a folder. Raises ``InvalidInput`` naming ``option``.
+    """
+    raw = str(path)
+    if not raw.strip() or "\x00" in raw:
+        raise InvalidInput(f"{option} needs a folder name.")
+    target = Path(raw).expanduser()
+    if target.exists() and not target.is_dir():
+        raise InvalidInput(
+            f"{option} {raw} is an existing file, not a folder: give a folder for the "
+            "views (it is created if missing). Nothing was generated or charged."
+        )
+    probe = target
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise InvalidInput(
+            f"{option} {raw} cannot be created: {probe} is a file, not a folder. "
+            "Nothing was generated or charged."
+        )
+    try:
+        with tempfile.NamedTemporaryFile(dir=probe, prefix=".viewgen-probe-"):
+            pass
+    except OSError as exc:
+        where = "" if probe == target else f" (its nearest existing parent {probe})"
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidInput(
+            f"{option} {raw} cannot be written{where}: {reason}. Choose a folder you can "
+            "write to. Nothing was generated or charged."
+        ) from None
+    for name in files:
+        inside = target / name
+        if inside.is_dir():
+            raise InvalidInput(
+                f"{option} {raw} already has a folder named {name}, where a file of that "
+                "name is to be written. Nothing was generated or charged."
+            )
+    return target
