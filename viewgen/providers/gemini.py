@@ -70,6 +70,7 @@ from viewgen.providers.limits import (
     own_limit_message,
 )
 from viewgen.providers.prices import PRICES, estimate_cost
+from viewgen.providers.registry import accepts_temperature
 from viewgen.redact import install_log_redaction, redact, register_secret
 from viewgen.settings import Settings
 
@@ -616,10 +617,12 @@ def image_size_hint(model: str, pixels: int) -> str | None:
     return "2K" if pixels <= 2048 else "4K"
 
 
-def accepts_temperature(model: str) -> bool:
-    """Gemini 3 models are tuned for their default temperature (1.0); Google advises
-    not to lower it (looping, worse images), so it is sent only to older models."""
-    return not model.removeprefix("models/").startswith("gemini-3")
+def config_problems(settings: Settings) -> list[str]:
+    """Gemini's own settings checks for ``doctor`` and app start (the registry calls it)."""
+    if settings.image_provider == PROVIDER and settings.aspect_ratio not in ASPECT_RATIOS:
+        return [f"VIEWGEN_ASPECT_RATIO is {settings.aspect_ratio!r}; Gemini accepts "
+                f"{', '.join(ASPECT_RATIOS)}."]
+    return []
 
 
 def to_png(data: bytes, size: tuple[int, int]) -> tuple[bytes, dict[str, Any]]:
@@ -785,6 +788,22 @@ class GeminiGenerator:
 
     def probe(self, timeout_s: float = 5.0) -> str:
         return self._gemini.probe(self.model, timeout_s)
+
+    def probe_image(self, timeout_s: float = 90.0) -> str:
+        """Draw one small real image (billed): the only way to see the key's image quota.
+
+        Raises the same typed errors as ``generate`` (a zero or daily quota is a final
+        ``QuotaExhausted``); returns a line for ``doctor``.
+        """
+        request = GenerationRequest(
+            view=ViewType.FRONT, size=(256, 256), seed=1,
+            prompt="A plain white ceramic mug, front view, studio product photograph on a "
+                   "light-grey background.",
+        )
+        image = self.generate(request)
+        return (f"drew one {image.meta.get('source_size', ['?', '?'])[0]}×"
+                f"{image.meta.get('source_size', ['?', '?'])[1]} image with {self.model} "
+                f"(${image.usage.cost_usd:.3f}, {image.usage.attempts} attempt(s)).")
 
     def close(self) -> None:
         self._gemini.close()

@@ -60,6 +60,7 @@ from viewgen.providers.limits import (
     own_limit_message,
 )
 from viewgen.providers.prices import PRICES, estimate_cost
+from viewgen.providers.registry import accepts_temperature
 from viewgen.redact import install_log_redaction, redact, register_secret
 from viewgen.settings import Settings
 
@@ -72,12 +73,6 @@ PROVIDER_LABEL = "OpenAI"
 TEMPERATURE = 0.1
 FINAL_429_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
 TIMEOUT_RETRIES = 1
-# reasoning models refuse a temperature other than their default
-NO_TEMPERATURE_PREFIXES = ("o1", "o3", "o4", "gpt-5")
-
-
-def accepts_temperature(model: str) -> bool:
-    return not model.startswith(NO_TEMPERATURE_PREFIXES)
 
 
 # ---------------------------------------------------------------------- timeouts
