@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 MASK = "[redacted]"
 PARTIAL_MIN = 8
+PIECE_SCAN_MAX = 512
 SDK_LOGGERS = ("google_genai", "google.genai", "httpx", "httpcore", "openai", "supabase")
 
 _PATTERNS = [
@@ -50,6 +51,8 @@ def register_secret(secret: str | None) -> None:
 
 
 def _pieces_of_secrets(token: str, secrets: Iterable[str]) -> bool:
+    if len(token) > PIECE_SCAN_MAX:  # image data in a debug line: whole keys only
+        return False
     for secret in secrets:
         if token in secret:
             return True
