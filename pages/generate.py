@@ -127,7 +127,7 @@ def do_front() -> None:
 
 def do_reject(approval: Approval, action: Action) -> None:
     with st.status("Generating a new front view…", expanded=True) as status:
-        st.write(f"Recording your feedback: “{action.feedback or ''}”")
+        st.write(f"Recording your feedback: “{components.plain(action.feedback or '')}”")
         rejected, error = components.attempt(studio.reject, user, approval.id,
                                              action.feedback or "")
         finish(None, error, next_action=Action("retry_front"), keep_feedback=True)
