@@ -683,6 +683,10 @@ class GeminiGenerator:
     def limiter(self):
         return self._gemini.limiter
 
+    def api_key_for_queue(self) -> str:
+        """The key, for ``durable`` to fingerprint into a per-key queue name (never shown)."""
+        return self._gemini._secret
+
     def contents(self, request: GenerationRequest) -> list[types.Part]:
         """The prompt, then the images in the order the prompt describes them.
 
@@ -825,6 +829,10 @@ class GeminiExtractor:
     @property
     def limiter(self):
         return self._gemini.limiter
+
+    def api_key_for_queue(self) -> str:
+        """The key, for ``durable`` to fingerprint into a per-key queue name (never shown)."""
+        return self._gemini._secret
 
     def config(self) -> types.GenerateContentConfig:
         return types.GenerateContentConfig(

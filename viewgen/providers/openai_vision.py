@@ -192,6 +192,10 @@ class OpenAIExtractor:
     def __repr__(self) -> str:
         return f"OpenAIExtractor(model={self.model!r})"
 
+    def api_key_for_queue(self) -> str:
+        """The key, for ``durable`` to fingerprint into a per-key queue name (never shown)."""
+        return self._secret
+
     def messages(self, image: bytes) -> list[dict[str, Any]]:
         return [
             {"role": "system", "content": EXTRACTION_SYSTEM},
