@@ -263,7 +263,7 @@ def rejected_versions(approval: Approval) -> None:
             with image:
                 components.show_image(components.image_bytes(svc, user, entry.image_key))
             with note:
-                st.markdown(f"“{entry.user_feedback or 'no feedback'}”")
+                st.markdown(f"“{components.plain(entry.user_feedback or 'no feedback')}”")
                 if entry.created_at:
                     st.caption(entry.created_at.strftime("%d %b %Y, %H:%M UTC"))
 
@@ -290,7 +290,7 @@ def draw_review(approval: Approval) -> None:
         if rejected:
             st.subheader("Generate a new front view")
             if approval.user_feedback:
-                st.markdown(f"Your feedback: “{approval.user_feedback}”")
+                st.markdown(f"Your feedback: “{components.plain(approval.user_feedback)}”")
             price = studio.front_price(approval)
             st.button(f"Generate a new front view · {components.credits_label(price)}",
                       type="primary",
@@ -514,7 +514,7 @@ state.put(state.GEN_STEP, step)
 
 st.title("Generate")
 if approval is not None and approval.input_text:
-    st.caption(f"“{approval.input_text}”")
+    st.caption(f"“{components.plain(approval.input_text)}”")
 elif approval is not None:
     st.caption("A product from your reference photo")
 components.step_indicator(step)
