@@ -17,6 +17,7 @@ import re
 import streamlit as st
 
 from viewgen import ALL_VIEWS, Approval, Status, ViewType
+from viewgen.domain import RetryMode
 from viewgen.ui import components, guard, state
 from viewgen.ui import qa as qa_panel
 from viewgen.ui.features_form import features_form
@@ -82,6 +83,7 @@ def queue_front() -> None:
 
 def queue_reject() -> None:
     feedback = state.remember(state.W_GEN_FEEDBACK, state.GEN_FEEDBACK)
+    state.put(RETRY_MODE, st.session_state.get(W_RETRY_MODE, RetryMode.EDIT.value))
     queue(Action("reject", feedback=feedback))
 
 
@@ -130,7 +132,8 @@ def do_reject(approval: Approval, action: Action) -> None:
     if error:
         finish(None, error, keep_feedback=True)
         st.rerun()
-    fresh, error = components.attempt(studio.retry_front, user, approval.id, wait=False)
+    fresh, error = components.attempt(studio.retry_front, user, approval.id, wait=False,
+                                      mode=state.get(RETRY_MODE, RetryMode.EDIT.value))
     finish(fresh, error)
     st.rerun()
 
@@ -311,6 +314,11 @@ def draw_review(approval: Approval) -> None:
                 st.text_area("Not right? Say what should change", key=state.W_GEN_FEEDBACK,
                              height=90, max_chars=settings.max_text_chars,
                              placeholder="e.g. make the strap red and the leather matte")
+                if studio.generator.name != "offline":  # the offline renderer rebuilds anyway
+                    st.radio("The new front", [m.value for m in RetryMode], horizontal=True,
+                             key=W_RETRY_MODE, format_func={
+                                 "edit": "Edit this image (change only that)",
+                                 "fresh": "Start afresh"}.__getitem__)
                 st.form_submit_button(
                     f"Reject and try again · {components.credits_label(prices.retry)}",
                     on_click=queue_reject, key="reject", icon=":material/thumb_down:")
@@ -322,6 +330,8 @@ def draw_review(approval: Approval) -> None:
 
 
 PROGRESS_S = 1.0
+W_RETRY_MODE = "w_gen_retry_mode"  # the reject form's "edit this image" / "start afresh"
+RETRY_MODE = "gen_retry_mode"
 BUSY_TEXT = {
     "front": "Drawing the front view with the {provider}…",
     "approve": "Approving: measuring the front's colours, materials and key elements…",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from viewgen import batches, credits, durable, errors, prompts, states
+from viewgen import batches, credits, durable, errors, prompts, states, validation
 from viewgen.blobs import BlobStore, image_key
 from viewgen.domain import (
     ALL_VIEWS,
@@ -32,6 +32,7 @@ from viewgen.domain import (
     GeneratedImage,
     GenerationRequest,
     InputType,
+    RetryMode,
     Revision,
     Status,
     User,
@@ -196,17 +197,10 @@ class Studio:
     # ------------------------------------------------------------------ input checks
     def clean_text(self, text: str | None, *, what: str = "description",
                    required: bool = False) -> str | None:
-        value = (text or "").strip()
-        if not value:
-            if required:
-                raise InvalidInput(f"The {what} is empty: write a few words first.")
-            return None
-        if len(value) > self.settings.max_text_chars:
-            raise InvalidInput(
-                f"The {what} is {len(value):,} characters long; the limit is "
-                f"{self.settings.max_text_chars:,}. Shorten it and try again."
-            )
-        return value
+        """Stripped text, or None; NUL bytes, lone surrogates and over-long text are
+        refused with a sentence (``viewgen.validation.clean_text``)."""
+        return validation.clean_text(text, what=what, max_chars=self.settings.max_text_chars,
+                                     required=required)
 
     def clean_image(self, data: bytes | None, *, what: str) -> bytes | None:
         """Validate an uploaded image and return it as a normalised PNG."""
@@ -343,11 +337,18 @@ class Studio:
             raise
         return approval_id, reservation
 
-    def retry_front(self, actor: User, approval_id: str, *, wait: bool = True) -> Approval:
-        """Generate a new front after a rejection (retry price) or a failure."""
+    def retry_front(self, actor: User, approval_id: str, *, wait: bool = True,
+                    mode: RetryMode | str = RetryMode.EDIT) -> Approval:
+        """Generate a new front after a rejection (retry price) or a failure.
+
+        After a rejection, ``mode`` ``edit`` (the default) asks the provider to change
+        only what the feedback says in the rejected image; ``fresh`` draws it again from
+        the description and all the feedback. (The offline renderer always rebuilds its
+        model from the words.)"""
+        mode = RetryMode(mode)
         with self.repo.tx(actor, write=True) as tx:
             reservation, attempt = self._reserve_front_retry(tx, approval_id)
-        return self._run_front(actor, approval_id, reservation, attempt, wait)
+        return self._run_front(actor, approval_id, reservation, attempt, wait, mode)
 
     def _reserve_front_retry(self, tx: Tx, approval_id: str) -> tuple[int | None, str]:
         approval = tx.get_approval(approval_id, for_update=True)
@@ -370,16 +371,16 @@ class Studio:
         return self.prices.for_front(after_rejection=bool(approval and approval.rejection_count))
 
     def _run_front(self, actor: User, approval_id: str, reservation: int | None,
-                   attempt: str, wait: bool) -> Approval:
+                   attempt: str, wait: bool, mode: RetryMode = RetryMode.EDIT) -> Approval:
         wfid = durable.workflow_id(approval_id, "front", attempt)
         handle = durable.enqueue(durable.image_queue(self), wfid, durable.front_flow,
-                                 actor.id, approval_id, reservation)
+                                 actor.id, approval_id, reservation, mode.value)
         if wait:
             _raise_from(durable.result(handle, self.settings.queue_poll_s))
         return self.repo.get_approval(actor, approval_id)
 
     def run_front_step(self, actor_id: str, approval_id: str, reservation: int | None,
-                       step_key: str) -> dict[str, Any]:
+                       step_key: str, mode: str = RetryMode.EDIT.value) -> dict[str, Any]:
         """The front workflow's step: generate, store, commit and record, or refund."""
         actor = self.user(actor_id)
         with self.repo.tx(actor) as tx:
@@ -397,10 +398,16 @@ class Studio:
                 approval.input_text, has_reference=reference is not None,
                 has_logo=logo is not None, feedback=approval.feedback_history,
             )
+            edit_of = self._rejected_front(actor, approval) \
+                if mode == RetryMode.EDIT.value and approval.rejection_count else None
+            if edit_of is not None:
+                prompt = prompts.edit_prompt(approval.feedback_history,
+                                             text=approval.input_text, has_logo=logo is not None)
             request = GenerationRequest(
                 view=ViewType.FRONT, prompt=prompt, text=approval.input_text,
                 reference=reference, logo=logo, feedback=tuple(approval.feedback_history),
-                seed=approval.seed, size=self._size,
+                seed=approval.seed, size=self._size, edit_of=edit_of,
+                retry_mode=RetryMode.EDIT if edit_of is not None else RetryMode.FRESH,
             )
         except ViewgenError as exc:
             self._fail_front(actor, approval, reservation, exc, None, 0.0, step_key)
@@ -550,9 +557,9 @@ class Studio:
         return self.repo.get_approval(actor, approval_id)
 
     def reject_and_retry(self, actor: User, approval_id: str, feedback: str, *,
-                         wait: bool = True) -> Approval:
+                         wait: bool = True, mode: RetryMode | str = RetryMode.EDIT) -> Approval:
         self.reject(actor, approval_id, feedback)
-        return self.retry_front(actor, approval_id, wait=wait)
+        return self.retry_front(actor, approval_id, wait=wait, mode=mode)
 
     # ------------------------------------------------------------------ other views
     def retry_flagged_view(self, actor: User, approval_id: str, view: ViewType) -> ViewBatch:
@@ -655,7 +662,7 @@ class Studio:
             return chosen
         chosen = []
         for view in views:
-            view = ViewType(view)
+            view = validation.parse_view(view)
             if view == ViewType.FRONT:
                 raise InvalidInput(
                     "The approved front anchors the other views and cannot be regenerated "
@@ -1028,9 +1035,9 @@ class Studio:
         """Read a blob the approval points at, only if it is the approval owner's."""
         if not key:
             return None
-        if key.split("/", 1)[0] != approval.user_id:
-            raise InvalidInput("This product points at an image that is not its owner's; "
-                               "it was not read.")
+        if not validation.key_belongs_to(key, approval.user_id):
+            raise NotFound("This product points at an image that is not its owner's; "
+                           "it was not read and nothing was sent to a provider.")
         return self.blobs.get(key)
 
     def _next_key(self, tx: Tx, approval: Approval, view: ViewType) -> str:
@@ -1082,6 +1089,12 @@ class Studio:
                               charged=False)
         self._record_call(tx, approval, view, "image", kept.result, kept.latency,
                           step_key=step_key, charged=charged, qa=kept.qa)
+
+    def _rejected_front(self, actor: User, approval: Approval) -> bytes | None:
+        """The last rejected front (what an edit retry changes), if it is the owner's."""
+        rejected = [h for h in self.repo.list_history(actor, approval.id)
+                    if h.view_type == ViewType.FRONT]
+        return self._owned_blob(approval, rejected[-1].image_key) if rejected else None
 
     def _front_change(self, actor: User, approval: Approval, new: bytes) -> Any:
         """A new front after a rejection against the rejected one: unchanged is refunded."""
