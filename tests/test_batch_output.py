@@ -29,7 +29,7 @@ FEATURES = ExtractedFeatures(
     colors=[Color(hex="#1F2A44", name="navy", usage=ColorUsage.PRIMARY, share=0.7),
             Color(hex="#D2B48C", name="tan", usage=ColorUsage.ACCENT)],
     materials=["leather", "brass"],
-    estimatedDimensions="about 32 × 24 × 12 cm",
+    estimatedDimensions="32 × 24 × 12 cm",
     description="A navy messenger bag.",
 )
 
@@ -82,11 +82,11 @@ def test_the_zip_has_a_folder_per_product_with_five_pngs_features_and_a_manifest
     assert manifest == [
         {"row": "2", "sku": "BAG-1", "folder": "BAG-1", "status": "complete", "approval_id": "ap-1",
          "error": "", "colors": "navy #1F2A44 (primary, 70%); tan #D2B48C (accent)",
-         "materials": "leather; brass", "dimensions": "about 32 × 24 × 12 cm", "credits_charged": "7",
+         "materials": "leather; brass", "dimensions": "32 × 24 × 12 cm", "credits_charged": "7",
          "cost_usd": "0.2000"},
         {"row": "3", "sku": "LAMP-2", "folder": "LAMP-2", "status": "complete", "approval_id": "ap-2",
          "error": "", "colors": "navy #1F2A44 (primary, 70%); tan #D2B48C (accent)",
-         "materials": "leather; brass", "dimensions": "about 32 × 24 × 12 cm", "credits_charged": "7",
+         "materials": "leather; brass", "dimensions": "32 × 24 × 12 cm", "credits_charged": "7",
          "cost_usd": ""},
         {"row": "4", "sku": "MUG-3", "folder": "", "status": "failed", "approval_id": "",
          "error": "The provider refused: unsafe content.", "colors": "", "materials": "",

@@ -190,7 +190,7 @@ def _manifest_cells(row: ManifestRow, folder: str, problems: list[str],
     cells = [
         str(row.row), _text(row.sku), folder, _text(row.status), _text(row.approval_id), error,
         _colors(features), "; ".join(features.materials) if features else "",
-        (features.estimatedDimensions or "") if features else "", str(int(row.credits)), cost,
+        features.dimensions_text if features else "", str(int(row.credits)), cost,
     ]
     return [_neutralise(cell) for cell in cells]
 

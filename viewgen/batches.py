@@ -219,8 +219,9 @@ def row_next(studio: Studio, actor_id: str, approval_id: str, auto_approve: bool
         if a.status == S.FRONT_REVIEW:
             if not auto_approve:
                 return {"action": "review"}
+            tried = sum(1 for c in tx.list_calls(approval_id) if c["kind"] == "features")
             return {"action": "approve", "workflow_id": durable.workflow_id(
-                approval_id, "approve", a.key(ViewType.FRONT) or "")}
+                approval_id, "approve", f"{a.key(ViewType.FRONT) or ''}#{tried}")}
         if a.status == S.REVISION_REQUESTED:
             return {"action": "review"}
         if a.status == S.APPROVED and a.extracted_features is not None and not views_tried:

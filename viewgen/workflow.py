@@ -475,7 +475,10 @@ class Studio:
         states.check(approval.status, S.APPROVED, action="approve the front view")
         if not approval.key(ViewType.FRONT):
             raise InvalidInput("There is no front view to approve yet.")
-        wfid = durable.workflow_id(approval_id, "approve", approval.key(ViewType.FRONT) or "")
+        with self.repo.tx(actor) as tx:  # a failed extraction is recorded: the next is new
+            tried = sum(1 for c in tx.list_calls(approval_id) if c["kind"] == "features")
+        wfid = durable.workflow_id(approval_id, "approve",
+                                   f"{approval.key(ViewType.FRONT) or ''}#{tried}")
         with self.repo.tx(actor, write=True) as tx:  # so every page can show it is running
             tx.update_approval(approval_id, workflow_id=wfid)
         handle = durable.enqueue(durable.extract_queue(self), wfid, durable.approve_flow,

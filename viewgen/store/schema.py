@@ -26,6 +26,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -108,7 +110,7 @@ product_view_approvals = Table(
     # the durable workflow now (or last) running for this product, and the QA gate's
     # verdict per view ({view: {ok, score, reasons, ...}})
     Column("workflow_id", String(200), nullable=True),
-    Column("qa", JSONType, nullable=False, default=dict),
+    Column("qa", JSONType, nullable=False, default=dict, server_default=text("'{}'")),
     _ts("created_at", nullable=False, default=utcnow),
     _ts("approved_at", nullable=True),
     _ts("completed_at", nullable=True),
@@ -221,7 +223,7 @@ generation_calls = Table(
     # call, store or charge again (unique; null for calls made outside a workflow)
     Column("step_key", String(300), nullable=True),
     # automatic QA retries are recorded with their cost but never charged to the person
-    Column("charged", Boolean, nullable=False, default=True),
+    Column("charged", Boolean, nullable=False, default=True, server_default=true()),
     Column("qa_ok", Boolean, nullable=True),
     Column("qa_reasons", JSONType, nullable=True),
     _ts("created_at", nullable=False, default=utcnow),
