@@ -76,6 +76,12 @@ def _fill(repo: Repository, user: User) -> str:
         tx.insert_call(approval=approval, view=ViewType.FRONT, kind="image",
                        provider="offline", model="m", attempts=1, latency_ms=1.0,
                        outcome="ok")
+        batch_id = f"batch-{approval.id[:8]}"
+        tx.conn.execute(t.batches.insert().values(id=batch_id, user_id=user.id, name="b",
+                                                  status="running", total=1))
+        tx.conn.execute(t.batch_rows.insert().values(
+            batch_id=batch_id, user_id=user.id, row_number=2, sku="SKU-1",
+            input_text="secret row", status="queued", approval_id=approval.id))
     return approval.id
 
 

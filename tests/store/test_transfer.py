@@ -3,6 +3,7 @@ images, idempotent (a second run copies nothing), conflicts reported, never over
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,13 @@ def source(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, User]]]:
             done = studio.run_views(user, approval.id)
             studio.wait_for_analysis(done.id)
             assert done.status == Status.COMPLETE
+        from viewgen.batch_input import plan_batch
+
+        batch = studio.start_batch(people["ada"], plan_batch(b"sku,text\nHAT-9,a red hat\n"))
+        deadline = time.monotonic() + 120
+        while not studio.batch(people["ada"], batch).done:  # a batch with its row, copied too
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
     finally:
         studio.close()
         repo.engine.dispose()

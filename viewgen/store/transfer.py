@@ -41,9 +41,9 @@ if TYPE_CHECKING:
     from viewgen.settings import Settings
 
 BATCH = 500
-# sign-in sessions stay behind: they belong to one deployment's browsers
+# sign-in sessions and executor heartbeats stay behind: they belong to one deployment
 TABLES: tuple[Table, ...] = tuple(s for s in t.metadata.sorted_tables
-                                  if s is not t.schema_migrations and s is not t.sessions)
+                                  if s not in (t.schema_migrations, t.sessions, t.workers))
 # the columns that never change once a row is written: equal ones mean "the same row"
 IDENTITY: dict[str, tuple[str, ...]] = {
     t.view_revision_history.name: ("approval_id", "view_type", "image_key", "created_at"),
