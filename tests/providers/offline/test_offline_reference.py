@@ -169,7 +169,8 @@ def test_generator_uses_the_photo_and_the_extractor_marks_the_gaps() -> None:
     assert result.data == gen.generate(req).data
     features = OfflineExtractor().extract(result.data).features
     assert set(features.not_measured) >= {"materials", "keyElements", "estimatedDimensions"}
-    assert any(c.name in ("red", "crimson", "brick red", "rust", "burgundy") for c in features.colors)
+    assert any(c.name in ("red", "crimson", "scarlet", "dark red", "brick red", "rust", "burgundy")
+               for c in features.colors)
 
 
 def test_an_empty_photo_is_invalid_input() -> None:

@@ -18,52 +18,16 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from viewgen.color import COLOR_HEX, MODIFIERS, hex_to_rgb, modified, nearest_name, photographed
 from viewgen.errors import InvalidInput
 
 RGB = tuple[int, int, int]
 
 # --------------------------------------------------------------------------- vocabulary
 
-COLORS: dict[str, RGB] = {
-    "black": (28, 28, 30), "jet black": (18, 18, 20), "white": (240, 240, 237),
-    "off white": (236, 232, 222), "ivory": (240, 234, 214), "cream": (240, 228, 196),
-    "grey": (128, 129, 132), "gray": (128, 129, 132), "light grey": (196, 197, 199),
-    "light gray": (196, 197, 199), "dark grey": (72, 73, 77), "dark gray": (72, 73, 77),
-    "charcoal": (56, 58, 62), "graphite": (66, 67, 71), "slate": (98, 108, 118),
-    "space grey": (88, 90, 95), "space gray": (88, 90, 95), "gunmetal": (82, 86, 92),
-    "silver": (196, 198, 202), "gold": (212, 172, 70), "rose gold": (214, 150, 138),
-    "champagne": (226, 205, 162), "bronze": (150, 106, 58), "copper": (184, 112, 72),
-    "brass": (184, 148, 72), "chrome": (206, 208, 212), "platinum": (214, 214, 210),
-    "red": (196, 32, 40), "crimson": (170, 22, 48), "scarlet": (214, 40, 30),
-    "cherry": (170, 20, 40), "burgundy": (118, 18, 38), "maroon": (110, 22, 32),
-    "wine": (114, 36, 52), "oxblood": (96, 26, 28), "pink": (236, 150, 172),
-    "hot pink": (230, 60, 140), "blush": (226, 178, 172), "coral": (244, 122, 96),
-    "salmon": (240, 140, 116), "orange": (238, 118, 28), "rust": (170, 72, 36),
-    "terracotta": (196, 102, 70), "peach": (246, 190, 152), "yellow": (244, 204, 44),
-    "mustard": (210, 164, 40), "lemon": (246, 226, 90), "beige": (218, 198, 164),
-    "tan": (198, 150, 102), "camel": (190, 138, 86), "khaki": (186, 172, 128),
-    "sand": (214, 194, 154), "taupe": (150, 130, 114), "stone": (182, 176, 164),
-    "brown": (108, 68, 40), "dark brown": (70, 44, 28), "chocolate": (78, 46, 28),
-    "cognac": (156, 82, 38), "caramel": (186, 118, 58), "walnut": (96, 62, 40),
-    "oak": (192, 152, 102), "bamboo": (208, 178, 118), "maple": (214, 182, 138),
-    "teak": (160, 110, 62), "mahogany": (112, 48, 32), "birch": (226, 206, 170),
-    "pine": (222, 190, 138), "ebony": (42, 36, 34), "olive": (108, 112, 52),
-    "green": (40, 138, 72), "dark green": (28, 78, 46), "forest green": (34, 88, 52),
-    "emerald": (20, 132, 92), "sage": (158, 172, 140), "mint": (162, 222, 196),
-    "lime": (160, 208, 52), "khaki green": (120, 120, 80), "teal": (0, 124, 128),
-    "turquoise": (56, 196, 188), "aqua": (80, 206, 214), "cyan": (40, 190, 220),
-    "blue": (40, 92, 200), "light blue": (158, 198, 232), "sky blue": (128, 188, 234),
-    "baby blue": (170, 206, 236), "royal blue": (40, 72, 188), "cobalt": (12, 72, 170),
-    "navy": (26, 36, 76), "navy blue": (26, 36, 76), "dark blue": (24, 40, 100),
-    "midnight": (28, 32, 52), "midnight blue": (28, 34, 66), "denim": (72, 96, 136),
-    "indigo": (62, 52, 130), "purple": (108, 52, 150), "violet": (128, 70, 190),
-    "lavender": (190, 172, 226), "lilac": (200, 170, 214), "plum": (98, 40, 80),
-    "magenta": (200, 40, 140), "fuchsia": (214, 50, 150), "mauve": (178, 130, 150),
-    "clear": (226, 236, 240), "transparent": (226, 236, 240), "frosted": (222, 230, 234),
-    "steel": (162, 166, 172), "aluminium": (192, 194, 198), "aluminum": (192, 194, 198),
-    "titanium": (138, 138, 142), "iron": (82, 82, 86), "kraft": (190, 152, 108),
-    "cork": (192, 150, 104), "marble": (232, 230, 226), "concrete": (160, 160, 157),
-}
+#: the colour vocabulary is ``viewgen.color``'s (the XKCD survey and material tones),
+#: shared with the feature extractor; here as RGB
+COLORS: dict[str, RGB] = {name: hex_to_rgb(value) for name, value in COLOR_HEX.items()}
 
 #: colour words that imply a metallic finish when no material is named
 METALLIC = {"gold", "silver", "rose gold", "champagne", "bronze", "copper", "brass", "chrome",
@@ -169,6 +133,13 @@ PART_WORDS: dict[str, str] = {
     "flap": "flap", "buckle": "buckle", "clasp": "buckle", "keyboard": "keyboard",
     "straw": "straw", "ribbon": "ribbon", "bow": "ribbon", "logo": "logo", "emblem": "logo",
     "badge": "logo", "monogram": "logo", "body": "body", "main body": "body",
+    # small parts whose colour the words care about: each gets a place the front camera sees
+    "accents": "hardware", "accent": "hardware", "hardware": "hardware", "fittings": "hardware",
+    "studs": "hardware", "rivets": "hardware", "trim": "trim", "trims": "trim", "piping": "trim",
+    "edging": "trim", "edges": "trim", "rim": "trim", "rims": "trim", "border": "trim",
+    "binding": "trim", "bezel": "trim", "stitching": "stitching", "stitches": "stitching",
+    "stitch": "stitching", "topstitching": "stitching", "contrast stitching": "stitching",
+    "seams": "stitching",
     "frame": "body", "case": "body", "shell": "body", "cushion": "seat", "seat": "seat",
 }
 
@@ -179,13 +150,16 @@ PART_LABELS: dict[str, str] = {
     "pocket": "pocket", "grille": "speaker grille", "ear_cups": "ear cups", "headband": "headband",
     "face": "watch face", "lens": "camera lens", "shade": "shade", "base": "base",
     "backrest": "backrest", "flap": "flap", "buckle": "buckle", "keyboard": "keyboard",
-    "straw": "straw", "ribbon": "ribbon", "seat": "seat",
+    "straw": "straw", "ribbon": "ribbon", "seat": "seat", "hardware": "hardware", "trim": "trim",
+    "stitching": "stitching",
 }
 CATEGORY_PART_LABELS: dict[tuple[str, str], str] = {
     ("watch", "strap"): "band", ("bag", "strap"): "shoulder strap",
     ("backpack", "strap"): "shoulder straps", ("backpack", "pocket"): "front pocket",
     ("bag", "pocket"): "back pocket", ("phone", "lens"): "camera lenses",
     ("watch", "screen"): "display", ("speaker", "buttons"): "control buttons",
+    ("mug", "trim"): "rim", ("tumbler", "trim"): "rim", ("bottle", "trim"): "rim",
+    ("vase", "trim"): "rim", ("watch", "trim"): "bezel", ("lamp", "trim"): "shade trim",
 }
 
 SIZE_WORDS: dict[str, tuple[float, float, float]] = {
@@ -199,6 +173,12 @@ SIZE_WORDS: dict[str, tuple[float, float, float]] = {
     "petite": (0.75, 0.75, 0.75), "deep": (1.0, 1.0, 1.3), "flat": (1.05, 0.7, 1.0),
     "chunky": (1.15, 1.05, 1.15), "long": (1.2, 1.0, 1.0),
 }
+
+#: survey colour names that are also nouns used to say what kind of product it is
+#: ("coffee mug", "wine glass", "water bottle"): after another colour they are not one
+ADJUNCT_WORDS = {"coffee", "tea", "water", "wine", "ice", "sea", "sky", "ocean", "forest", "grass",
+                 "leaf", "night", "earth", "sand", "stone", "brick", "cement", "milk", "honey", "sun",
+                 "rain", "beer", "lemon", "cherry", "chocolate", "desert", "cream"}
 
 BREAK_WORDS = {"with", "and", "featuring", "plus", "has", "having", "including", "includes",
                "that", "which", "but", "while", ",", ".", ";", "&"}
@@ -466,36 +446,14 @@ def shift_lightness(rgb: RGB, amount: float) -> RGB:
 
 
 def apply_tone(rgb: RGB, tone: str) -> RGB:
-    h, l, s = _hls(rgb)  # noqa: E741
-    if tone == "light":
-        return _from_hls(h, l + (1 - l) * 0.45, s * 0.85)
-    if tone == "dark":
-        return _from_hls(h, l * 0.6, s)
-    if tone == "bright":
-        return _from_hls(h, max(l, 0.45), min(1.0, s * 1.3 + 0.1))
-    if tone == "muted":
-        return _from_hls(h, l, s * 0.55)
-    return rgb
-
-
-NAMEABLE = ("black", "white", "off white", "cream", "grey", "light grey", "dark grey", "charcoal",
-            "silver", "gold", "rose gold", "red", "burgundy", "maroon", "pink", "coral", "orange",
-            "peach", "yellow", "mustard", "beige", "tan", "camel", "khaki", "sand", "taupe", "brown",
-            "dark brown", "cognac", "caramel", "olive", "green", "dark green", "sage", "mint", "teal",
-            "turquoise", "blue", "light blue", "sky blue", "royal blue", "navy", "dark blue", "indigo",
-            "purple", "lavender", "plum", "magenta", "mauve", "slate", "graphite", "bronze", "copper")
+    """A colour with a tone word applied ("pale", "deep", "pastel", "neon" ...)."""
+    return modified(rgb, tone if tone in MODIFIERS else TONE_WORDS.get(tone, tone))
 
 
 def color_name_of(rgb: RGB) -> str:
-    """The nearest common colour name (a readable name for a computed colour)."""
-    best, best_d = "grey", 1e9
-    for name in NAMEABLE:
-        ref = COLORS[name]
-        d = (0.3 * (ref[0] - rgb[0]) ** 2 + 0.59 * (ref[1] - rgb[1]) ** 2
-             + 0.11 * (ref[2] - rgb[2]) ** 2)
-        if d < best_d:
-            best, best_d = name, d
-    return best
+    """The common colour name of a computed colour (the extractor's vocabulary, so a
+    model's words and the measured names agree)."""
+    return nearest_name(photographed(rgb))
 
 
 # --------------------------------------------------------------------------- tokens
@@ -521,8 +479,7 @@ class _Attrs:
             return None
         rgb = COLORS[name]
         if self.tone and self.color:
-            rgb = apply_tone(rgb, self.tone)
-            return rgb, f"{'light' if self.tone == 'light' else self.tone} {name}"
+            return apply_tone(rgb, self.tone), f"{self.tone} {name}"
         return rgb, name
 
 
@@ -567,7 +524,7 @@ def _kinds(phrase: str) -> dict[str, str]:
     if phrase in FINISH_WORDS:
         kinds["finish"] = FINISH_WORDS[phrase]
     if phrase in TONE_WORDS and not kinds:
-        kinds["tone"] = TONE_WORDS[phrase]
+        kinds["tone"] = phrase
     if phrase in SIZE_WORDS and not kinds:
         kinds["size"] = phrase
     if phrase in BREAK_WORDS:
@@ -619,6 +576,8 @@ def _phrases(text: str) -> tuple[list[_Phrase], list[tuple[str, str]]]:
             last, pending, in_mode = p, _Attrs(), False
         elif "color" in kinds:
             value = kinds["color"]
+            if pending.color and value in ADJUNCT_WORDS:
+                continue  # "a red coffee mug": the second word says what kind of mug
             if pending.color and pending.color != value:
                 _flush(phrases, pending, last, in_mode)
                 pending = _Attrs()
@@ -857,6 +816,7 @@ def _default_part_look(name: str) -> tuple[str, str]:
         "buttons": ("dark", "self"), "grille": ("dark", "fabric"), "ear_cups": ("dark", "leather"),
         "face": ("white", "glass"), "shade": ("cream", "fabric"), "ribbon": ("red", "fabric"),
         "straw": ("white", "plastic"), "keyboard": ("black", "plastic"),
+        "hardware": ("gold", "metal"), "trim": ("dark", "self"), "stitching": ("light", "self"),
     }.get(name, ("self", "self"))
 
 

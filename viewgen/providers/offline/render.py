@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
+from viewgen.color import photographed
 from viewgen.domain import ALL_VIEWS, ViewType
 from viewgen.providers.offline.model import METALLIC, ProductModel
 
@@ -143,7 +144,7 @@ class RenderedView:
 #: material -> (diffuse, specular, shininess, environment, texture kind, texture amount)
 MATERIAL_LOOK: dict[str, tuple[float, float, float, float, str, float]] = {
     "leather": (0.96, 0.20, 16.0, 0.00, "grain", 0.045),
-    "metal": (0.42, 0.85, 60.0, 0.60, "brushed", 0.02),
+    "metal": (0.86, 0.85, 60.0, 0.45, "brushed", 0.02),
     "wood": (0.97, 0.14, 22.0, 0.00, "wood", 0.16),
     "plastic": (0.96, 0.32, 42.0, 0.05, "none", 0.0),
     "glass": (0.55, 1.00, 110.0, 0.40, "none", 0.0),
@@ -200,6 +201,35 @@ def _render_material(material: str, color_name: str) -> str:
     return material
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A front-facing region for accents: centre (cx, cy), half extents (hw, hh) and
+    the depth of the product's front surface at (x, y)."""
+
+    cx: float
+    cy: float
+    hw: float
+    hh: float
+    z: Callable[[float, float], float]
+
+
+@dataclass(frozen=True)
+class Ring:
+    """A horizontal band of a round body: centre, height and radius there; ``axis`` is
+    the body's axis (1 = upright; 0 = lying along x; 2 = facing the camera)."""
+
+    x: float
+    y: float
+    z: float
+    radius: float
+    axis: int = 1
+    mirror: bool = False  # also at -x (both ear cups, both ends of a bar speaker)
+
+
+def flat(z: float) -> Callable[[float, float], float]:
+    return lambda x, y: z
+
+
 class _Builder:
     """Collects primitives; parts look up their colour and material on the model."""
 
@@ -209,6 +239,10 @@ class _Builder:
         self.used: set[str] = set()
         self.logo_anchor: Vec3 = (0.0, model.height / 2, model.depth / 2)
         self.logo_width = 0.3 * model.width
+        self.panel: Panel | None = None  # where accents go on a flat or curved front
+        self.rings: dict[str, Ring] = {}  # "top" / "mid" / "low" bands of a round body
+        self.feet: list[tuple[float, float, float]] = []  # (x, z, radius) of legs on the ground
+        self.front_seen: set[str] = set()  # parts the builder already put in the front's view
 
     def look(self, part: str | None) -> tuple[RGB, str, str]:
         if part and part != "body":
@@ -267,6 +301,8 @@ def _bag(b: _Builder) -> None:
             b.torus((0, rad * 1.2, 0), 2, w * 0.5 - 1.0, 0.7, "strap", clip=(1, 1))
         if b.has("pocket"):
             b.box((0, rad * 0.85, rad * 0.93), (w * 0.25, rad * 0.45, 0.6), 0.5, "pocket")
+        b.panel = Panel(0.0, rad, w * 0.36, rad * 0.55,
+                        lambda x, y: math.sqrt(max(rad * rad - (y - rad) ** 2, 0.0)))
         b.logo_anchor = (0.0, rad * 1.05, rad)
         b.logo_width = 0.22 * w
         return
@@ -274,15 +310,21 @@ def _bag(b: _Builder) -> None:
     body_h = h
     b.box((0, body_h / 2, 0), (w / 2, body_h / 2, d / 2), bulge)
     front_z = d / 2 + 0.6
+    inset = bulge * 0.9
     if v in ("messenger", "") and b.has("flap"):
         b.box((0, body_h * 0.68, front_z - 0.2), (w * 0.495, body_h * 0.335, 0.7), 0.6, "flap")
+        flap_front, flap_lo = front_z + 0.5, body_h * 0.345
         front_z += 0.9
         b.logo_anchor = (0.0, body_h * 0.74, front_z)
+        b.panel = Panel(0.0, body_h / 2, w / 2 - inset, body_h / 2 - inset,
+                        lambda x, y: flap_front if y > flap_lo else d / 2)
     else:
         b.logo_anchor = (0.0, body_h * 0.55, front_z)
+        b.panel = Panel(0.0, body_h / 2, w / 2 - inset, body_h / 2 - inset, flat(d / 2))
     b.logo_width = 0.26 * w
     if b.has("buckle"):
         b.box((0, body_h * 0.4, front_z - 0.05), (1.7, 1.3, 0.3), 0.25, "buckle")
+        b.front_seen.add("buckle")
     if b.has("pocket"):
         b.box((0, body_h * 0.42, -d / 2 - 0.4), (w * 0.36, body_h * 0.28, 0.7), 0.5, "pocket")
     if b.has("zipper"):
@@ -315,8 +357,12 @@ def _backpack(b: _Builder) -> None:
         if b.has("zipper"):
             b.box((0, h * 0.06 + 2 * ph - 0.9, d / 2 + 2.9), (w * 0.31, 0.3, 0.25), 0.2, "zipper")
         b.logo_anchor = (0.0, h * 0.06 + ph * 0.8, d / 2 + 3.0)
+        b.panel = Panel(0.0, h * 0.06 + ph, w * 0.37 - 1.6, ph - 1.6, flat(d / 2 + 3.0))
     else:
         b.logo_anchor = (0.0, h * 0.4, d / 2)
+        b.panel = Panel(0.0, body_top * 0.5, w / 2 - r * 0.9, body_top / 2 - r * 0.6, flat(d / 2))
+    if b.has("zipper"):
+        b.front_seen.add("zipper")
     b.logo_width = 0.22 * w
     if b.has("handle"):
         b.torus((0, h - 0.8, -d * 0.12), 2, 3.0, 0.6, "handle", clip=(1, 1))
@@ -340,6 +386,8 @@ def _bottle(b: _Builder) -> None:
           part="cap" if b.has("cap") else "body")
     if b.has("handle"):
         b.torus((0, h - 0.2, 0), 2, neck_r * 0.7, 0.35, "handle", clip=(1, 1))
+    b.rings = {"top": Ring(0.0, cap_lo, 0.0, neck_r * 1.02), "mid": Ring(0.0, body_top * 0.5, 0.0, rad),
+               "low": Ring(0.0, body_top * 0.12, 0.0, rad)}
     b.logo_anchor = (0.0, body_top * 0.5, rad)
     b.logo_width = 0.7 * w
 
@@ -352,6 +400,8 @@ def _mug(b: _Builder) -> None:
     if b.has("handle"):
         hr = h * 0.26
         b.torus((rad - 0.2, h * 0.52, 0), 2, hr, 0.55, "handle", clip=(0, 1))
+    b.rings = {"top": Ring(0.0, h - 0.2, 0.0, rad * 0.985), "mid": Ring(0.0, h * 0.5, 0.0, rad * 0.97),
+               "low": Ring(0.0, h * 0.15, 0.0, rad * 0.95)}
     b.logo_anchor = (0.0, h * 0.5, rad)
     b.logo_width = 0.55 * 2 * rad
 
@@ -371,6 +421,8 @@ def _tumbler(b: _Builder) -> None:
               rounding=0.3, part="straw")
     if b.has("handle"):
         b.torus((rad * 0.9, body_h * 0.5, 0), 2, body_h * 0.25, 0.6, "handle", clip=(0, 1))
+    b.rings = {"top": Ring(0.0, body_h, 0.0, rad * 1.0), "mid": Ring(0.0, body_h * 0.5, 0.0, rad * 0.87),
+               "low": Ring(0.0, body_h * 0.15, 0.0, rad * 0.78)}
     b.logo_anchor = (0.0, body_h * 0.5, rad * 0.87)
     b.logo_width = 0.6 * w
 
@@ -394,6 +446,7 @@ def _box(b: _Builder) -> None:
         b.logo_anchor = (-w * 0.25, h * 0.4, d / 2)
     else:
         b.logo_anchor = (0.0, (h - lid_h) * 0.5, d / 2)
+    b.panel = Panel(0.0, (h - lid_h) / 2, w / 2 - 0.8, (h - lid_h) / 2 - 0.6, flat(d / 2 - 0.3))
     b.logo_width = 0.3 * w
 
 
@@ -446,6 +499,24 @@ def _shoe(b: _Builder) -> None:
             z = tongue_z + d * (0.06 + 0.055 * i)
             y = top_at(z, w * 0.14)
             b.cyl((0, y + 0.015 * up, z), 0, w * 0.035, w * 0.2, rounding=w * 0.03, part="laces")
+    if b.has("trim"):  # a band round the top of the sole
+        for zc, rr in ((zt, toe_r), (zh, heel_r)):
+            b.torus((0, sole_h, zc), 1, rr * 0.99, max(0.04 * w, 0.25), "trim")
+        for sx in (-1, 1):
+            b.box((sx * heel_r * 0.97, sole_h, (zh + zt) / 2), (0.3, 0.3, (zt - zh) / 2), 0.2, "trim")
+        b.front_seen.add("trim")
+    if b.has("stitching"):  # a stitched line round the toe and heel, just above the sole
+        for zc, rr in ((zt, toe_r), (zh, heel_r)):
+            b.torus((0, sole_h + 0.06 * up, zc), 1, rr * 0.93, max(0.02 * w, 0.12), "stitching")
+        b.front_seen.add("stitching")
+    if b.has("hardware"):  # eyelets either side of the laces, and a toe plate
+        for i in range(5):
+            z = tongue_z + d * (0.06 + 0.055 * i)
+            for sx in (-1, 1):
+                b.cyl((sx * w * 0.22, top_at(z, w * 0.22) + 0.01 * up, z), 1, w * 0.045, 0.12 * up,
+                      rounding=w * 0.02, part="hardware")
+        b.box((0, sole_h + 0.12 * up, d / 2 - 0.15), (w * 0.2, 0.08 * up, 0.3), 0.2, "hardware")
+        b.front_seen.add("hardware")
     b.logo_anchor = (0.0, base + toe_sz[1] * 0.45, d / 2)
     b.logo_width = 0.3 * w
 
@@ -466,6 +537,10 @@ def _chair(b: _Builder) -> None:
             b.cyl((w * 0.3 * math.cos(a), (seat_y - seat_t) / 2, w * 0.3 * math.sin(a)), 1, leg_r,
                   (seat_y - seat_t) / 2, rounding=leg_r * 0.5, part=legs)
         b.torus((0, seat_y * 0.3, 0), 1, w * 0.3, leg_r * 0.7, legs)
+        b.rings = {"top": Ring(0.0, seat_y - seat_t * 0.3, 0.0, w / 2),
+                   "low": Ring(0.0, seat_y - seat_t * 0.65, 0.0, w / 2)}
+        angles = [math.pi / 4 + k * math.pi / 2 for k in range(4)]
+        b.feet = [(w * 0.3 * math.cos(a), w * 0.3 * math.sin(a), leg_r) for a in angles]
         b.logo_anchor = (0.0, seat_y - seat_t / 2, w / 2)
         b.logo_width = 0.25 * w
         return
@@ -476,6 +551,8 @@ def _chair(b: _Builder) -> None:
         for z in (-d / 2 + inset, d / 2 - inset):
             b.cyl((x, (seat_y - seat_t) / 2, z), 1, leg_r, (seat_y - seat_t) / 2 + 0.2,
                   rounding=leg_r * 0.4, part=legs)
+            b.feet.append((x, z, leg_r))
+    b.panel = Panel(0.0, seat_y - seat_t / 2, w / 2 - seat_t * 0.4, seat_t * 0.38, flat(d / 2))
     back_z = -d / 2 + inset
     for x in (-w / 2 + inset, w / 2 - inset):
         b.cyl((x, (seat_y + h) / 2 - 1.0, back_z), 1, leg_r * 0.9, (h - seat_y) / 2 + 1.0,
@@ -504,6 +581,8 @@ def _lamp(b: _Builder) -> None:
         sh = h * 0.3
         b.cyl((arm_end + 1.0, top - sh / 2 + 1.0, 0), 1, min(d / 2, w * 0.26), sh / 2, rounding=0.5,
               radius2=3.0, part=shade, hollow=-0.5, glow=True)
+        b.rings = {"top": Ring(arm_end + 1.0, top - sh + 1.2, 0.0, min(d / 2, w * 0.26)),
+                   "mid": Ring(bx, 1.2, 0.0, br), "low": Ring(bx, 2.6, 0.0, 0.85)}
         b.logo_anchor = (bx, 1.8, br)
         b.logo_width = 1.2 * br
         return
@@ -513,6 +592,8 @@ def _lamp(b: _Builder) -> None:
     b.cyl((0, (2.6 + shade_lo + 2) / 2, 0), 1, 0.9, (shade_lo + 2 - 2.6) / 2, rounding=0.5)
     b.cyl((0, (shade_lo + h) / 2, 0), 1, w / 2, (h - shade_lo) / 2, radius2=w * 0.32,
           rounding=0.4, part=shade, hollow=0.5, glow=True)
+    b.rings = {"top": Ring(0.0, shade_lo + 0.25, 0.0, w / 2), "mid": Ring(0.0, 1.3, 0.0, br),
+               "low": Ring(0.0, h - 0.25, 0.0, w * 0.32)}
     b.logo_anchor = (0.0, 1.3, br)
     b.logo_width = 0.8 * br
 
@@ -530,6 +611,7 @@ def _watch(b: _Builder) -> None:
         screen = "screen" if b.has("screen") else "face" if b.has("face") else "body"
         b.box((0, ring, cz + 0.55), (w / 2 - 0.35, w * 0.58 - 0.35, 0.12), 0.1, screen)
         b.cyl((w / 2 + 0.1, ring + 0.6, cz), 0, 0.35, 0.25, rounding=0.15)
+        b.panel = Panel(0.0, ring, w / 2 - 0.1, w * 0.58 - 0.1, flat(cz + 0.62))
     else:
         b.cyl((0, ring, cz), 2, w / 2, 0.6, rounding=0.35)
         face = "face" if b.has("face") else "screen" if b.has("screen") else "body"
@@ -539,6 +621,8 @@ def _watch(b: _Builder) -> None:
         b.box((w * 0.09, ring, cz + 0.7), (w * 0.12, 0.06, 0.03), 0.02, color=(30, 30, 32),
               material="metal")
         b.cyl((w / 2 + 0.15, ring, cz), 0, 0.35, 0.3, rounding=0.15)
+        b.rings = {"top": Ring(0.0, ring, cz + 0.55, w / 2 * 0.9, axis=2),
+                   "mid": Ring(0.0, ring, cz + 0.2, w / 2 * 1.0, axis=2)}
     b.logo_anchor = (0.0, ring - w * 0.2, cz + 0.8)
     b.logo_width = 0.25 * w
 
@@ -559,6 +643,7 @@ def _phone(b: _Builder) -> None:
         b.box((w / 2 + 0.04, h * 0.7, 0), (0.06, h * 0.07, d * 0.18), 0.04, "buttons")
         b.box((-w / 2 - 0.04, h * 0.76, 0), (0.06, h * 0.04, d * 0.18), 0.04, "buttons")
         b.box((-w / 2 - 0.04, h * 0.66, 0), (0.06, h * 0.04, d * 0.18), 0.04, "buttons")
+    b.panel = Panel(0.0, h / 2, w / 2 - 0.2, h / 2 - 0.2, flat(d / 2 + 0.04))
     b.logo_anchor = (0.0, h * 0.55, d / 2 + 0.1)
     b.logo_width = 0.3 * w
 
@@ -578,11 +663,18 @@ def _headphones(b: _Builder) -> None:
                 clip=(1, 1))
     for s in (-1, 1):
         yoke_lo = cy + cup_r * 0.55
-        b.box((s * band_r, (band_c + yoke_lo) / 2, 0), (0.55, (band_c - yoke_lo) / 2 + 0.3, 0.8), 0.35,
-              color=_shade(m.color, 1.0), material="metal" if m.material != "metal" else m.material)
+        if b.has("hardware"):
+            b.box((s * band_r, (band_c + yoke_lo) / 2, 0), (0.7, (band_c - yoke_lo) / 2 + 0.3, 0.9), 0.35,
+                  "hardware")
+            b.front_seen.add("hardware")
+        else:
+            b.box((s * band_r, (band_c + yoke_lo) / 2, 0), (0.55, (band_c - yoke_lo) / 2 + 0.3, 0.8), 0.35,
+                  color=_shade(m.color, 1.0), material="metal" if m.material != "metal" else m.material)
         b.cyl((s * (cx + 0.4), cy, 0), 0, cup_r * 0.92, cup_len / 2 - 0.4, rounding=1.0)
         b.cyl((s * (cx - cup_len / 2 + 0.3), cy, 0), 0, cup_r, 0.9, rounding=0.85,
               part="ear_cups" if b.has("ear_cups") else "body")
+    b.rings = {"top": Ring(cx + cup_len / 2 - 0.05, cy, 0.0, cup_r * 0.8, axis=0, mirror=True),
+               "low": Ring(cx - cup_len / 2 + 0.3, cy, 0.0, cup_r * 0.98, axis=0, mirror=True)}
     b.logo_anchor = (0.0, band_c + band_r, 0.0)
     b.logo_width = 0.0
 
@@ -599,6 +691,8 @@ def _speaker(b: _Builder) -> None:
         if b.has("buttons"):
             for dx in (-0.3, 0.0, 0.3):
                 b.cyl((dx * rad, h + 0.25, 0), 1, rad * 0.09, 0.15, rounding=0.1, part="buttons")
+        b.rings = {"top": Ring(0.0, h - 0.5, 0.0, rad * 0.92), "mid": Ring(0.0, h * 0.12, 0.0, rad * 0.97),
+                   "low": Ring(0.0, h * 0.25, 0.0, rad)}
         b.logo_anchor = (0.0, h * 0.3, rad)
         b.logo_width = 0.5 * rad
         return
@@ -610,6 +704,10 @@ def _speaker(b: _Builder) -> None:
     if b.has("buttons"):
         for dx in (-0.12, 0.0, 0.12):
             b.cyl((dx * w, 2 * rad - 0.2, 0), 1, rad * 0.13, 0.3, rounding=0.15, part="buttons")
+    b.rings = {"top": Ring(w / 2 - rad * 0.05, rad, 0.0, rad * 0.75, axis=0, mirror=True),
+               "mid": Ring(w / 2 - rad * 0.4, rad, 0.0, rad * 0.95, axis=0, mirror=True)}
+    b.panel = Panel(0.0, rad, w * 0.32, rad * 0.5,
+                    lambda x, y: math.sqrt(max(rad * rad - (y - rad) ** 2, 0.0)))
     b.logo_anchor = (0.0, rad * 0.6, rad)
     b.logo_width = 0.16 * w
 
@@ -626,6 +724,8 @@ def _table(b: _Builder) -> None:
         for z in (-d / 2 + inset, d / 2 - inset):
             b.cyl((x, (h - top_t) / 2, z), 1, leg_r, (h - top_t) / 2 + 0.1, rounding=leg_r * 0.4,
                   part=legs)
+            b.feet.append((x, z, leg_r))
+    b.panel = Panel(0.0, h - top_t / 2, w / 2 - top_t * 0.35, top_t * 0.38, flat(d / 2))
     b.logo_anchor = (0.0, h - top_t / 2, d / 2)
     b.logo_width = 0.1 * w
 
@@ -643,6 +743,8 @@ def _laptop(b: _Builder) -> None:
     if b.has("screen"):
         b.box((0, base_t + (h - base_t) / 2 + 0.3, -d / 2 + lid_t),
               (w / 2 - 0.9, (h - base_t) / 2 - 1.2, 0.04), 0.03, "screen")
+    b.panel = Panel(0.0, base_t + (h - base_t) / 2 + 0.3, w / 2 - 0.45, (h - base_t) / 2 - 0.75,
+                    flat(-d / 2 + lid_t + 0.04))
     b.logo_anchor = (0.0, base_t + (h - base_t) / 2, -d / 2 + lid_t + 0.05)
     b.logo_width = 0.0
 
@@ -655,7 +757,13 @@ def _vase(b: _Builder) -> None:
     b.ell((0, belly, 0), (rad, belly * 1.05, rad), clip=(1, 1, -belly))
     b.cyl((0, (belly + h) / 2 + 0.1, 0), 1, rad * 0.62, (h - belly) / 2, radius2=rad * 0.5,
           rounding=0.3, hollow=0.5)
-    b.torus((0, h - 0.3, 0), 1, rad * 0.5 - 0.1, 0.45)
+    b.torus((0, h - 0.3, 0), 1, rad * 0.5 - 0.1, 0.45, "trim" if b.has("trim") else "body")
+    if b.has("trim"):
+        b.front_seen.add("trim")
+    low_y = belly * 0.3
+    b.rings = {"mid": Ring(0.0, belly, 0.0, rad),
+               "low": Ring(0.0, low_y, 0.0,
+                           rad * math.sqrt(max(1 - ((low_y - belly) / (belly * 1.05)) ** 2, 0.0)))}
     b.logo_anchor = (0.0, belly, rad)
     b.logo_width = 0.45 * w
 
@@ -716,12 +824,120 @@ def _extras(b: _Builder, lo: np.ndarray, hi: np.ndarray) -> None:
             b.used.add(name)
 
 
+ACCENT_PARTS = ("hardware", "trim", "stitching", "zipper", "buckle")
+
+
+def _accents(b: _Builder, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Hardware, trim, stitching, a zip or a buckle the words asked for, where the front
+    camera sees them: on the builder's front panel, round the bands of a round body, on
+    the feet of legs; else on a panel over the front of the body's box."""
+    for name in ACCENT_PARTS:
+        part = b.m.part(name)
+        if part is None or name in b.front_seen or (name in b.used and not part.explicit):
+            continue
+        if b.rings and _ring_accent(b, name):
+            continue
+        if b.feet and name == "hardware":
+            _feet_accent(b)
+            continue
+        panel = b.panel or _default_panel(b, lo, hi)
+        _panel_accent(b, name, panel)
+
+
+def _default_panel(b: _Builder, lo: np.ndarray, hi: np.ndarray) -> Panel:
+    body = [p for p in b.prims if p.part == "body"] or b.prims
+    blo, bhi = _bounds(body)
+    w, h = bhi[0] - blo[0], bhi[1] - blo[1]
+    r = min(max((p.rounding for p in body if p.kind == "box"), default=0.0), 0.3 * min(w, h))
+    return Panel((blo[0] + bhi[0]) / 2, (blo[1] + bhi[1]) / 2, w / 2 - r * 0.8, h / 2 - r * 0.8,
+                 flat(float(bhi[2])))
+
+
+def _on_panel(b: _Builder, panel: Panel, name: str, x: float, y: float, hx: float, hy: float,
+              t: float) -> None:
+    """A small raised box on the panel's surface (deep enough to meet a curved front)."""
+    zs = [panel.z(xx, yy) for xx in (x - hx, x, x + hx) for yy in (y - hy, y, y + hy)]
+    front, back = max(zs) + t, min(zs) - 0.1
+    b.box((x, y, (front + back) / 2), (hx, hy, (front - back) / 2), min(hx, hy, t) * 0.6, name)
+
+
+def _panel_accent(b: _Builder, name: str, p: Panel) -> None:
+    s = max(min(p.hw, p.hh), 0.5)
+    t = max(0.02 * s, 0.12)
+    if name == "hardware":  # a clasp, two fittings near the top corners and a bar along the top
+        _on_panel(b, p, name, p.cx, p.cy - 0.1 * p.hh, 0.14 * p.hw, 0.11 * p.hh, 2 * t)
+        for sx in (-1, 1):
+            _on_panel(b, p, name, p.cx + sx * 0.78 * p.hw, p.cy + 0.74 * p.hh, 0.06 * p.hw, 0.09 * p.hh,
+                      1.5 * t)
+        _on_panel(b, p, name, p.cx, p.cy + 0.93 * p.hh, 0.86 * p.hw, max(0.03 * p.hh, 0.15), t)
+    elif name == "buckle":
+        _on_panel(b, p, name, p.cx, p.cy - 0.2 * p.hh, 0.13 * p.hw, 0.1 * p.hh, 2 * t)
+    elif name == "trim":  # piping round the front
+        k = max(0.05 * s, 0.2)
+        _on_panel(b, p, name, p.cx, p.cy + p.hh - k, p.hw, k, t)
+        _on_panel(b, p, name, p.cx, p.cy - p.hh + k, p.hw, k, t)
+        for sx in (-1, 1):
+            _on_panel(b, p, name, p.cx + sx * (p.hw - k), p.cy, k, p.hh, t)
+    elif name == "stitching":  # two dashed rows just inside the edges
+        k = max(0.022 * s, 0.15)
+        for inset in (0.1 * s, 0.16 * s):
+            _dashes(b, p, name, p.hw - inset, p.hh - inset, k, t * 0.5)
+    elif name == "zipper":  # a track across the upper front and its pull
+        k = max(0.03 * p.hh, 0.2)
+        y = p.cy + 0.62 * p.hh
+        _on_panel(b, p, name, p.cx, y, 0.82 * p.hw, k, t)
+        _on_panel(b, p, name, p.cx + 0.7 * p.hw, y - 0.1 * p.hh, 0.035 * p.hw + 0.1, 0.1 * p.hh, 1.5 * t)
+    b.used.add(name)
+
+
+def _dashes(b: _Builder, p: Panel, name: str, hx: float, hy: float, k: float, t: float) -> None:
+    dash = max(6 * k, 0.4)
+    for horizontal, half, across in ((True, hx, hy), (False, hy, hx)):
+        n = max(int(2 * half / (dash * 1.6)), 2)
+        for i in range(n):
+            along = -half + (i + 0.5) * 2 * half / n
+            for sign in (-1, 1):
+                if horizontal:
+                    _on_panel(b, p, name, p.cx + along, p.cy + sign * across, dash / 2, k, t)
+                else:
+                    _on_panel(b, p, name, p.cx + sign * across, p.cy + along, k, dash / 2, t)
+
+
+def _ring_accent(b: _Builder, name: str) -> bool:
+    """A band round a round body: a rim at the top (trim), a metal band (hardware), a
+    thin line low down (stitching). False when the body has no band for it."""
+    where = {"trim": "top", "hardware": "mid", "stitching": "low", "buckle": "mid"}.get(name)
+    ring = b.rings.get(where or "")
+    if ring is None:
+        return False
+    r = ring.radius
+    tube = max(0.035 * r, 0.18) if name != "stitching" else max(0.02 * r, 0.12)
+    if name == "hardware" and ring.axis == 1:
+        b.cyl((ring.x, ring.y, ring.z), 1, r + tube * 0.6, max(0.07 * r, 0.3), rounding=tube * 0.5, part=name)
+    elif name == "buckle":
+        b.box((ring.x, ring.y, ring.z + r + 0.1), (0.3 * r, 0.2 * r, 0.2), 0.1, name)
+    else:
+        for x in ((ring.x, -ring.x) if ring.mirror else (ring.x,)):
+            b.torus((x, ring.y, ring.z), ring.axis, r, tube, name)
+    b.used.add(name)
+    return True
+
+
+def _feet_accent(b: _Builder) -> None:
+    """Metal caps on the feet of the legs (front legs in the front's view)."""
+    for x, z, r in b.feet:
+        cap = max(r * 1.5, 0.8)
+        b.cyl((x, cap / 2, z), 1, r * 1.12, cap / 2, rounding=r * 0.2, part="hardware")
+    b.used.add("hardware")
+
+
 def build_scene(model: ProductModel) -> Scene:
     """The product's primitives (one model behind all five views)."""
     b = _Builder(model)
     _BUILDERS.get(model.category, _generic)(b)
     if b.prims:
         lo0, hi0 = _bounds(b.prims)
+        _accents(b, lo0, hi0)
         _extras(b, lo0, hi0)
     lo, hi = _bounds(b.prims)
     if lo[1] < 0:  # everything stands on the ground
@@ -1539,7 +1755,9 @@ def _concat_tables(key: tuple[object, ...], parts: list[np.ndarray], which: int 
 def _looks(scene: Scene) -> dict[str, np.ndarray]:
     prims = scene.prims
     looks = np.array([_look(p.material, p.finish) for p in prims], dtype=np.float32).reshape(-1, 6)
-    albedo = np.array([p.color for p in prims], dtype=np.float32).reshape(-1, 3) / 255.0
+    # a surface reflects between PHOTO_BLACK and PHOTO_WHITE of the light: never all or none
+    albedo = photographed(np.array([p.color for p in prims], dtype=np.float64)).astype(np.float32)
+    albedo = albedo.reshape(-1, 3) / 255.0
     glass = np.array([p.material == "glass" for p in prims], dtype=bool)
     albedo[glass] = albedo[glass] * 0.92 + 0.03
     keys = [(float(k[0]), float(k[1]), float(k[2]), float(k[3]), p.material == "metal")
