@@ -97,7 +97,9 @@ CATEGORY_WORDS: dict[str, tuple[str, str]] = {
     "runner": ("shoe", "sneaker"), "runners": ("shoe", "sneaker"), "boot": ("shoe", "boot"),
     "boots": ("shoe", "boot"), "loafer": ("shoe", "sneaker"), "footwear": ("shoe", "sneaker"),
     "chair": ("chair", ""), "armchair": ("chair", ""), "stool": ("chair", "stool"),
-    "seat": ("chair", ""), "lamp": ("lamp", ""), "desk lamp": ("lamp", "desk"),
+    "seat": ("chair", ""), "office chair": ("chair", "office"), "desk chair": ("chair", "office"),
+    "swivel chair": ("chair", "office"), "gaming chair": ("chair", "office"), "lamp": ("lamp", ""),
+    "desk lamp": ("lamp", "desk"),
     "table lamp": ("lamp", ""), "floor lamp": ("lamp", ""), "lampshade": ("lamp", ""),
     "lantern": ("lamp", ""), "night light": ("lamp", ""), "reading light": ("lamp", ""),
     "pendant light": ("lamp", ""), "watch": ("watch", ""),
@@ -133,6 +135,7 @@ PART_WORDS: dict[str, str] = {
     "flap": "flap", "buckle": "buckle", "clasp": "buckle", "keyboard": "keyboard",
     "straw": "straw", "ribbon": "ribbon", "bow": "ribbon", "logo": "logo", "emblem": "logo",
     "badge": "logo", "monogram": "logo", "body": "body", "main body": "body",
+    "wheels": "wheels", "wheel": "wheels", "casters": "wheels", "castors": "wheels",
     # small parts whose colour the words care about: each gets a place the front camera sees
     "accents": "hardware", "accent": "hardware", "hardware": "hardware", "fittings": "hardware",
     "studs": "hardware", "rivets": "hardware", "trim": "trim", "trims": "trim", "piping": "trim",
@@ -151,6 +154,7 @@ PART_LABELS: dict[str, str] = {
     "face": "watch face", "lens": "camera lens", "shade": "shade", "base": "base",
     "backrest": "backrest", "flap": "flap", "buckle": "buckle", "keyboard": "keyboard",
     "straw": "straw", "ribbon": "ribbon", "seat": "seat", "hardware": "hardware", "trim": "trim",
+    "wheels": "wheels",
     "stitching": "stitching",
 }
 CATEGORY_PART_LABELS: dict[tuple[str, str], str] = {
@@ -170,7 +174,7 @@ SIZE_WORDS: dict[str, tuple[float, float, float]] = {
     "big": (1.25, 1.25, 1.25), "oversized": (1.4, 1.4, 1.4), "huge": (1.5, 1.5, 1.5),
     "giant": (1.6, 1.6, 1.6), "small": (0.78, 0.78, 0.78), "mini": (0.62, 0.62, 0.62),
     "compact": (0.8, 0.8, 0.8), "tiny": (0.55, 0.55, 0.55), "little": (0.8, 0.8, 0.8),
-    "petite": (0.75, 0.75, 0.75), "deep": (1.0, 1.0, 1.3), "flat": (1.05, 0.7, 1.0),
+    "petite": (0.75, 0.75, 0.75), "deep": (1.0, 1.0, 1.3), "flat": (1.1, 0.5, 1.1),
     "chunky": (1.15, 1.05, 1.15), "long": (1.2, 1.0, 1.0),
 }
 
@@ -179,6 +183,21 @@ SIZE_WORDS: dict[str, tuple[float, float, float]] = {
 ADJUNCT_WORDS = {"coffee", "tea", "water", "wine", "ice", "sea", "sky", "ocean", "forest", "grass",
                  "leaf", "night", "earth", "sand", "stone", "brick", "cement", "milk", "honey", "sun",
                  "rain", "beer", "lemon", "cherry", "chocolate", "desert", "cream"}
+
+#: shape words: phrase -> body shape
+SHAPE_WORDS: dict[str, str] = {
+    "round": "round", "circular": "round", "oval": "round", "rounded": "round",
+    "cylindrical": "cylinder", "cylinder": "cylinder", "tubular": "cylinder", "barrel": "cylinder",
+    "spherical": "sphere", "sphere": "sphere", "ball": "sphere", "globe": "sphere", "orb": "sphere",
+    "square": "square", "cube": "square", "cubic": "square", "boxy": "square",
+}
+#: which way a category's "square" / "round" goes: its footprint (seen from above) or its face
+FOOTPRINT_CATEGORIES = {"table", "box", "chair", "product", "lamp", "speaker", "vase", "mug", "bottle",
+                        "tumbler"}
+NUMBER_WORDS: dict[str, int] = {"one": 1, "single": 1, "two": 2, "twin": 2, "three": 3, "four": 4,
+                                "five": 5, "six": 6, "seven": 7, "eight": 8}
+_COUNT = re.compile(r"\b(one|single|two|twin|three|four|five|six|seven|eight|\d)[\s-]*"
+                    r"(leg|legs|legged|wheel|wheels|wheeled|caster|casters|castor|castors)\b")
 
 BREAK_WORDS = {"with", "and", "featuring", "plus", "has", "having", "including", "includes",
                "that", "which", "but", "while", ",", ".", ";", "&"}
@@ -273,6 +292,7 @@ VARIANT_DIMS: dict[tuple[str, str], tuple[float, float, float]] = {
     ("lamp", "desk"): (30.0, 44.0, 18.0), ("speaker", "smart"): (10.0, 15.0, 10.0),
     ("table", "coffee"): (100.0, 44.0, 56.0), ("table", "side"): (45.0, 55.0, 45.0),
     ("box", "gift"): (20.0, 14.0, 20.0), ("chair", "stool"): (38.0, 66.0, 38.0),
+    ("chair", "office"): (62.0, 110.0, 62.0),
 }
 
 #: a variant's parts, replacing the template's
@@ -286,6 +306,8 @@ VARIANT_PARTS: dict[tuple[str, str], tuple[PartSpec, ...]] = {
     ("lamp", "desk"): (PartSpec("shade", "self", "self"), PartSpec("base")),
     ("box", "gift"): (PartSpec("lid"), PartSpec("ribbon", "red", "fabric")),
     ("chair", "stool"): (PartSpec("legs"), PartSpec("seat")),
+    ("chair", "office"): (PartSpec("seat", "self", "fabric"), PartSpec("backrest", "self", "fabric"),
+                          PartSpec("base", "black", "plastic"), PartSpec("wheels", "black", "plastic")),
     ("speaker", "smart"): (PartSpec("grille", "self", "fabric"),),
 }
 
@@ -331,6 +353,9 @@ class ProductModel:
     logo_color: RGB | None = None
     text: str = ""
     seed: int = 0
+    shape: str = ""  # "" (the category's own) | "round" | "cylinder" | "sphere" | "square"
+    legs: int = 0  # 0: the category's own number
+    wheels: int = 0
 
     # -- parts
     def part(self, name: str) -> Part | None:
@@ -731,6 +756,9 @@ def parse_description(text: str, seed: int = 0) -> ProductModel:
     text = text.strip()[:2000]
     phrases, categories = _phrases(text)
     category, variant = _pick_category(categories)
+    shape, legs, wheels = shape_words(text)
+    if wheels and category == "chair" and variant in ("", "office"):
+        variant = "office"
     template = TEMPLATES[category]
 
     # words on the product noun win; words attached to no noun (an unknown part such as
@@ -768,10 +796,14 @@ def parse_description(text: str, seed: int = 0) -> ProductModel:
         if word == "long" and category == "shoe":
             f = (1.0, 1.0, 1.15)
         dims = [d * k for d, k in zip(dims, f, strict=True)]
+    dims = _shaped_dims(dims, shape, category)
     dims = _explicit_dims(text, dims)
     # the seed nudges proportions a little, so two seeds give two takes on one product
     jitter = ((seed * 2654435761) % 1000) / 1000.0 - 0.5
-    dims = [dims[0] * (1 + 0.04 * jitter), dims[1] * (1 - 0.03 * jitter), dims[2]]
+    keep_round = shape in ("round", "cylinder", "sphere") or (
+        shape == "square" and category in FOOTPRINT_CATEGORIES)
+    dims = [dims[0] * (1 + 0.04 * jitter), dims[1] * (1 - 0.03 * jitter),
+            dims[2] * (1 + 0.04 * jitter if keep_round else 1.0)]
 
     specs = {s.name: s for s in VARIANT_PARTS.get((category, variant), template.parts)}
     parts: dict[str, Part] = {name: _resolve_part(s, body_rgb, material, body_cname)
@@ -804,8 +836,42 @@ def parse_description(text: str, seed: int = 0) -> ProductModel:
         height=_clamp_dims(dims)[1], depth=_clamp_dims(dims)[2], color=body_rgb,
         color_name=body_cname, material=material, material_label=material_label,
         finish=finish, parts=tuple(parts.values()), logo=True, logo_color=logo_color,
-        text=text, seed=seed,
+        text=text, seed=seed, shape=shape, legs=legs, wheels=wheels,
     )
+
+
+def shape_words(text: str) -> tuple[str, int, int]:
+    """The body shape and the leg and wheel counts the words give ("a round table",
+    "a five-wheeled office chair", "a three-legged stool", "on four legs")."""
+    low = text.lower()
+    head = re.split(r"\bwith\b|,|;", low, maxsplit=1)[0]  # the product's own words
+    shape = ""
+    for token in re.findall(r"[a-z]+", head):
+        shape = SHAPE_WORDS.get(token, shape)
+    legs = wheels = 0
+    for number, noun in _COUNT.findall(low):
+        n = int(number) if number.isdigit() else NUMBER_WORDS[number]
+        if noun.startswith("leg"):
+            legs = min(max(n, 1), 8)
+        else:
+            wheels = min(max(n, 3), 8)
+    return shape, legs, wheels
+
+
+def _shaped_dims(dims: list[float], shape: str, category: str) -> list[float]:
+    """Proportions a shape word implies: round and square footprints are as deep as
+    wide, a round or square face as tall as wide, a sphere all three."""
+    w, h, d = dims
+    if shape == "sphere":
+        s = (w * h * d) ** (1 / 3)
+        return [s, s, s]
+    if shape in ("round", "square", "cylinder"):
+        if category in FOOTPRINT_CATEGORIES or shape == "cylinder":
+            m = max(w, d) if category == "table" else (w + d) / 2
+            return [m, h, m]
+        m = (w + h) / 2
+        return [m, m, d]
+    return dims
 
 
 def _default_part_look(name: str) -> tuple[str, str]:

@@ -290,7 +290,7 @@ class _Builder:
 def _bag(b: _Builder) -> None:
     m = b.m
     w, h, d = m.width, m.height, m.depth
-    v = m.variant
+    v = "duffel" if m.shape == "cylinder" else m.variant
     if v == "duffel":
         rad = min(h, d) / 2
         b.cyl((0, rad, 0), 0, rad, w / 2, rounding=rad * 0.55)
@@ -306,6 +306,18 @@ def _bag(b: _Builder) -> None:
         b.logo_anchor = (0.0, rad * 1.05, rad)
         b.logo_width = 0.22 * w
         return
+    if m.shape in ("round", "sphere"):  # a round bag: a drum facing the front
+        rad = min(w, h) / 2
+        b.cyl((0, rad, 0), 2, rad, d / 2, rounding=min(d / 2, 3.0))
+        if b.has("handle") or b.has("strap"):
+            part = "strap" if b.has("strap") else "handle"
+            b.torus((0, rad * 1.6, 0), 2, rad * 0.55, 0.75, part, clip=(1, 1))
+        b.panel = Panel(0.0, rad, rad * 0.62, rad * 0.62, flat(d / 2))
+        b.logo_anchor = (0.0, rad * 0.9, d / 2)
+        b.logo_width = 0.4 * rad
+        return
+    if m.shape == "cylinder":
+        v = "duffel"
     bulge = min(d / 2, 3.5) if v != "tote" else min(d / 2, 2.5)
     body_h = h
     b.box((0, body_h / 2, 0), (w / 2, body_h / 2, d / 2), bulge)
@@ -431,6 +443,16 @@ def _box(b: _Builder) -> None:
     m = b.m
     w, h, d = m.width, m.height, m.depth
     lid_h = h * 0.24 if b.has("lid") else 0.0
+    if m.shape in ("round", "cylinder", "sphere"):  # a hat box
+        rad = min(w, d) / 2
+        b.cyl((0, (h - lid_h) / 2, 0), 1, rad - 0.3, (h - lid_h) / 2, rounding=0.3)
+        if lid_h:
+            b.cyl((0, h - lid_h / 2, 0), 1, rad, lid_h / 2, rounding=0.4, part="lid")
+        b.rings = {"top": Ring(0.0, h - 0.2, 0.0, rad), "mid": Ring(0.0, (h - lid_h) / 2, 0.0, rad - 0.3),
+                   "low": Ring(0.0, h * 0.12, 0.0, rad - 0.3)}
+        b.logo_anchor = (0.0, (h - lid_h) * 0.5, rad - 0.3)
+        b.logo_width = 0.5 * rad
+        return
     b.box((0, (h - lid_h) / 2 + 0.01, 0), (w / 2 - 0.3, (h - lid_h) / 2, d / 2 - 0.3), 0.35)
     if lid_h:
         b.box((0, h - lid_h / 2, 0), (w / 2, lid_h / 2, d / 2), 0.4, "lid")
@@ -524,6 +546,9 @@ def _shoe(b: _Builder) -> None:
 def _chair(b: _Builder) -> None:
     m = b.m
     w, h, d = m.width, m.height, m.depth
+    if m.variant == "office":
+        _office_chair(b)
+        return
     stool = m.variant == "stool"
     seat_y = h * (1.0 if stool else 0.53)
     seat_t = max(2.5, h * 0.045)
@@ -532,26 +557,28 @@ def _chair(b: _Builder) -> None:
     if stool:
         b.cyl((0, seat_y - seat_t / 2, 0), 1, w / 2, seat_t / 2, rounding=seat_t * 0.4, part=seat)
         leg_r = max(1.2, w * 0.035)
-        for k in range(4):
-            a = math.pi / 4 + k * math.pi / 2
-            b.cyl((w * 0.3 * math.cos(a), (seat_y - seat_t) / 2, w * 0.3 * math.sin(a)), 1, leg_r,
-                  (seat_y - seat_t) / 2, rounding=leg_r * 0.5, part=legs)
-        b.torus((0, seat_y * 0.3, 0), 1, w * 0.3, leg_r * 0.7, legs)
+        n = m.legs or 4
+        _legs_round(b, n, w * 0.3, seat_y - seat_t, leg_r, legs,
+                    start=math.pi / 2 if n % 2 else math.pi / 4)
+        if n > 1:
+            b.torus((0, seat_y * 0.3, 0), 1, w * 0.3, leg_r * 0.7, legs)
         b.rings = {"top": Ring(0.0, seat_y - seat_t * 0.3, 0.0, w / 2),
                    "low": Ring(0.0, seat_y - seat_t * 0.65, 0.0, w / 2)}
-        angles = [math.pi / 4 + k * math.pi / 2 for k in range(4)]
-        b.feet = [(w * 0.3 * math.cos(a), w * 0.3 * math.sin(a), leg_r) for a in angles]
         b.logo_anchor = (0.0, seat_y - seat_t / 2, w / 2)
         b.logo_width = 0.25 * w
         return
     b.box((0, seat_y - seat_t / 2, 0), (w / 2, seat_t / 2, d / 2), seat_t * 0.4, seat)
     leg_r = max(1.4, w * 0.032)
     inset = leg_r * 1.6
-    for x in (-w / 2 + inset, w / 2 - inset):
-        for z in (-d / 2 + inset, d / 2 - inset):
-            b.cyl((x, (seat_y - seat_t) / 2, z), 1, leg_r, (seat_y - seat_t) / 2 + 0.2,
-                  rounding=leg_r * 0.4, part=legs)
-            b.feet.append((x, z, leg_r))
+    if m.legs and m.legs != 4:
+        _legs_round(b, m.legs, min(w, d) / 2 - inset, seat_y - seat_t + 0.2, leg_r, legs,
+                    start=math.pi / 2 if m.legs % 2 else math.pi / 4)
+    else:
+        for x in (-w / 2 + inset, w / 2 - inset):
+            for z in (-d / 2 + inset, d / 2 - inset):
+                b.cyl((x, (seat_y - seat_t) / 2, z), 1, leg_r, (seat_y - seat_t) / 2 + 0.2,
+                      rounding=leg_r * 0.4, part=legs)
+                b.feet.append((x, z, leg_r))
     b.panel = Panel(0.0, seat_y - seat_t / 2, w / 2 - seat_t * 0.4, seat_t * 0.38, flat(d / 2))
     back_z = -d / 2 + inset
     for x in (-w / 2 + inset, w / 2 - inset):
@@ -561,6 +588,40 @@ def _chair(b: _Builder) -> None:
     panel_h = (h - seat_y) * 0.42
     b.box((0, h - panel_h / 2, back_z), (w / 2 - inset * 0.4, panel_h / 2, 1.4), 1.0, back)
     b.logo_anchor = (0.0, h - panel_h / 2, back_z + 1.4)
+    b.logo_width = 0.2 * w
+
+
+def _office_chair(b: _Builder) -> None:
+    """A swivel chair: caster wheels on a star base, a gas column, seat and backrest."""
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    n = m.wheels or 5
+    wheel_r = max(2.5, h * 0.028)
+    base_y = wheel_r * 2 + 1.0
+    arm = min(w, d) / 2 - wheel_r
+    base = "base" if b.has("base") else "body"
+    wheels = "wheels" if b.has("wheels") else base
+    for k in range(n):
+        a = math.pi / 2 + 2 * math.pi * k / n
+        x, z = arm * math.cos(a), arm * math.sin(a)
+        steps = 6  # the arm: a row of short boxes from the hub out to the wheel
+        for i in range(steps):
+            t = (i + 0.5) / steps
+            b.ell((x * t, base_y, z * t), (arm / steps * 0.75 + 1.0, 1.2, arm / steps * 0.75 + 1.0), base)
+        b.cyl((x, wheel_r, z), 0, wheel_r, wheel_r * 0.45, rounding=wheel_r * 0.3, part=wheels)
+        b.feet.append((x, z, wheel_r))
+    seat_y = h * 0.45
+    seat_t = max(6.0, h * 0.07)
+    b.cyl((0, (base_y + seat_y - seat_t) / 2, 0), 1, 2.2, (seat_y - seat_t - base_y) / 2 + 0.5, rounding=1.0,
+          color=(150, 152, 156), material="metal")
+    seat = "seat" if b.has("seat") else "body"
+    b.box((0, seat_y - seat_t / 2, 0), (w * 0.42, seat_t / 2, d * 0.4), seat_t * 0.45, seat)
+    back = "backrest" if b.has("backrest") else seat
+    back_lo = seat_y + 3.0
+    b.box((0, (back_lo + h) / 2, -d * 0.36), (w * 0.38, (h - back_lo) / 2, 3.0), 2.8, back)
+    b.box((0, seat_y + 1.5, -d * 0.38), (3.0, 3.0, 1.2), 0.8, color=(40, 40, 42), material="plastic")
+    b.panel = Panel(0.0, (back_lo + h) / 2, w * 0.33, (h - back_lo) / 2 - 3.0, flat(-d * 0.36 + 3.0))
+    b.logo_anchor = (0.0, (back_lo + h) / 2, -d * 0.36 + 3.0)
     b.logo_width = 0.2 * w
 
 
@@ -588,6 +649,14 @@ def _lamp(b: _Builder) -> None:
         return
     br = w * 0.3
     b.cyl((0, 1.3, 0), 1, br, 1.3, rounding=0.9, part=base)
+    if m.shape == "sphere":  # a globe on a stem
+        gr = min(w / 2, h * 0.3)
+        b.cyl((0, (2.6 + h - 2 * gr) / 2, 0), 1, 0.9, (h - 2 * gr - 2.6) / 2 + 0.4, rounding=0.5)
+        b.ell((0, h - gr, 0), (gr, gr, gr), shade)
+        b.rings = {"top": Ring(0.0, h - gr, 0.0, gr), "mid": Ring(0.0, 1.3, 0.0, br)}
+        b.logo_anchor = (0.0, 1.3, br)
+        b.logo_width = 0.8 * br
+        return
     shade_lo = h * 0.5
     b.cyl((0, (2.6 + shade_lo + 2) / 2, 0), 1, 0.9, (shade_lo + 2 - 2.6) / 2, rounding=0.5)
     b.cyl((0, (shade_lo + h) / 2, 0), 1, w / 2, (h - shade_lo) / 2, radius2=w * 0.32,
@@ -683,7 +752,21 @@ def _speaker(b: _Builder) -> None:
     m = b.m
     w, h, d = m.width, m.height, m.depth
     grille = "grille" if b.has("grille") else "body"
-    if m.variant == "smart" or h > w:
+    if m.shape == "sphere":
+        rad = min(w, h, d) / 2
+        b.ell((0, rad, 0), (rad, rad, rad), grille)
+        b.cyl((0, 0.4, 0), 1, rad * 0.45, 0.4, rounding=0.3, color=_shade(m.color, 0.7), material="rubber")
+        b.rings = {"mid": Ring(0.0, rad, 0.0, rad)}
+        b.logo_anchor = (0.0, rad * 0.6, rad * 0.8)
+        b.logo_width = 0.4 * rad
+        return
+    if m.shape == "square":
+        b.box((0, h / 2, 0), (w / 2, h / 2, d / 2), min(w, h, d) * 0.12, grille)
+        b.panel = Panel(0.0, h / 2, w / 2 - 0.5, h / 2 - 0.5, flat(d / 2))
+        b.logo_anchor = (0.0, h * 0.2, d / 2)
+        b.logo_width = 0.25 * w
+        return
+    if m.variant == "smart" or h > w or m.shape == "cylinder":
         rad = min(w, d) / 2
         b.cyl((0, h / 2, 0), 1, rad, h / 2, rounding=rad * 0.35, part=grille)
         b.cyl((0, h - 0.3, 0), 1, rad * 0.78, 0.45, rounding=0.3, color=_shade(m.color, 0.7),
@@ -716,9 +799,30 @@ def _table(b: _Builder) -> None:
     m = b.m
     w, h, d = m.width, m.height, m.depth
     top_t = max(2.5, h * 0.05)
-    b.box((0, h - top_t / 2, 0), (w / 2, top_t / 2, d / 2), top_t * 0.35)
     legs = "legs" if b.has("legs") else "body"
     leg_r = max(1.8, w * 0.022)
+    if m.shape in ("round", "cylinder", "sphere") or (m.legs and m.legs != 4):
+        rad = min(w, d) / 2
+        if m.shape in ("round", "cylinder", "sphere"):
+            b.cyl((0, h - top_t / 2, 0), 1, rad, top_t / 2, rounding=top_t * 0.35)
+            b.rings = {"top": Ring(0.0, h - top_t / 2, 0.0, rad)}
+        else:
+            b.box((0, h - top_t / 2, 0), (w / 2, top_t / 2, d / 2), top_t * 0.35)
+        n = m.legs or 4
+        if n == 1:  # a pedestal and a foot
+            b.cyl((0, (h - top_t) / 2, 0), 1, leg_r * 1.8, (h - top_t) / 2 + 0.1, rounding=leg_r * 0.5,
+                  part=legs)
+            b.cyl((0, 1.2, 0), 1, rad * 0.45, 1.2, rounding=0.8, part=legs)
+            b.feet.append((0.0, 0.0, rad * 0.45))
+        else:
+            _legs_round(b, n, rad - leg_r * 2.5, h - top_t + 0.1, leg_r, legs,
+                        start=math.pi / 2 if n % 2 else math.pi / 4)
+        if b.rings.get("top") is None:
+            b.panel = Panel(0.0, h - top_t / 2, w / 2 - top_t * 0.35, top_t * 0.38, flat(d / 2))
+        b.logo_anchor = (0.0, h - top_t / 2, rad)
+        b.logo_width = 0.1 * w
+        return
+    b.box((0, h - top_t / 2, 0), (w / 2, top_t / 2, d / 2), top_t * 0.35)
     inset = leg_r * 2.5
     for x in (-w / 2 + inset, w / 2 - inset):
         for z in (-d / 2 + inset, d / 2 - inset):
@@ -753,7 +857,28 @@ def _vase(b: _Builder) -> None:
     m = b.m
     w, h = m.width, m.height
     rad = w / 2
+    if m.shape in ("cylinder", "square"):
+        if m.shape == "cylinder":
+            b.cyl((0, h / 2, 0), 1, rad, h / 2, rounding=0.5, hollow=0.6)
+        else:
+            b.box((0, h / 2, 0), (rad, h / 2, m.depth / 2), 0.6)
+        b.rings = {"top": Ring(0.0, h - 0.3, 0.0, rad * 0.99), "mid": Ring(0.0, h * 0.5, 0.0, rad),
+                   "low": Ring(0.0, h * 0.15, 0.0, rad)} if m.shape == "cylinder" else {}
+        if m.shape == "square":
+            b.panel = Panel(0.0, h / 2, rad - 0.6, h / 2 - 0.6, flat(m.depth / 2))
+        b.logo_anchor = (0.0, h * 0.45, rad)
+        b.logo_width = 0.45 * w
+        return
     belly = h * 0.38
+    if m.shape == "sphere":
+        belly = h * 0.45
+        b.ell((0, belly, 0), (rad, belly, rad))
+        b.cyl((0, (2 * belly + h) / 2 - 0.5, 0), 1, rad * 0.3, (h - 2 * belly) / 2 + 0.6, rounding=0.3,
+              hollow=0.4)
+        b.rings = {"mid": Ring(0.0, belly, 0.0, rad), "top": Ring(0.0, h - 0.2, 0.0, rad * 0.3)}
+        b.logo_anchor = (0.0, belly, rad)
+        b.logo_width = 0.45 * w
+        return
     b.ell((0, belly, 0), (rad, belly * 1.05, rad), clip=(1, 1, -belly))
     b.cyl((0, (belly + h) / 2 + 0.1, 0), 1, rad * 0.62, (h - belly) / 2, radius2=rad * 0.5,
           rounding=0.3, hollow=0.5)
@@ -771,9 +896,28 @@ def _vase(b: _Builder) -> None:
 def _generic(b: _Builder) -> None:
     m = b.m
     w, h, d = m.width, m.height, m.depth
-    b.box((0, h / 2, 0), (w / 2, h / 2, d / 2), min(w, h, d) * 0.28)
+    if m.shape == "sphere":
+        b.ell((0, h / 2, 0), (w / 2, h / 2, d / 2))
+        b.rings = {"mid": Ring(0.0, h / 2, 0.0, w / 2), "low": Ring(0.0, h * 0.3, 0.0, w / 2 * 0.92)}
+    elif m.shape in ("round", "cylinder"):
+        b.cyl((0, h / 2, 0), 1, w / 2, h / 2, rounding=min(w, h) * 0.08)
+        b.rings = {"top": Ring(0.0, h - min(w, h) * 0.04, 0.0, w / 2 * 0.99),
+                   "mid": Ring(0.0, h / 2, 0.0, w / 2), "low": Ring(0.0, h * 0.15, 0.0, w / 2)}
+    else:
+        r = min(w, h, d) * (0.08 if m.shape == "square" else 0.28)
+        b.box((0, h / 2, 0), (w / 2, h / 2, d / 2), r)
     b.logo_anchor = (0.0, h / 2, d / 2)
     b.logo_width = 0.3 * w
+
+
+def _legs_round(b: _Builder, n: int, radius: float, top: float, leg_r: float, part: str,
+                start: float = math.pi / 2) -> None:
+    """``n`` upright legs evenly on a circle (the first towards the front)."""
+    for k in range(n):
+        a = start + 2 * math.pi * k / n
+        x, z = radius * math.cos(a), radius * math.sin(a)
+        b.cyl((x, top / 2, z), 1, leg_r, top / 2, rounding=leg_r * 0.4, part=part)
+        b.feet.append((x, z, leg_r))
 
 
 _BUILDERS = {
