@@ -114,6 +114,27 @@ CATEGORY_WORDS: dict[str, tuple[str, str]] = {
     "side table": ("table", "side"), "laptop": ("laptop", ""), "notebook": ("laptop", ""),
     "macbook": ("laptop", ""), "vase": ("vase", ""), "planter": ("vase", ""), "pot": ("vase", ""),
     "jar": ("vase", ""), "tumbler": ("tumbler", ""), "travel mug": ("tumbler", ""),
+    # categories from Google's product taxonomy (google.com/basepages/producttype/taxonomy.en-US.txt)
+    "sofa": ("sofa", ""), "couch": ("sofa", ""), "settee": ("sofa", ""), "loveseat": ("sofa", ""),
+    "kettle": ("kettle", ""), "electric kettle": ("kettle", ""), "teapot": ("kettle", ""),
+    "suitcase": ("suitcase", ""), "luggage": ("suitcase", ""), "carry on": ("suitcase", ""),
+    "trolley case": ("suitcase", ""), "t shirt": ("tshirt", ""), "tshirt": ("tshirt", ""),
+    "tee": ("tshirt", ""), "shirt": ("tshirt", ""),
+    "sunglasses": ("sunglasses", ""), "shades": ("sunglasses", ""), "glasses": ("sunglasses", ""),
+    "eyeglasses": ("sunglasses", ""), "spectacles": ("sunglasses", ""),
+    "camera": ("camera", ""), "digital camera": ("camera", ""), "dslr": ("camera", ""),
+    "mirrorless camera": ("camera", ""), "toaster": ("toaster", ""), "wallet": ("wallet", ""),
+    "billfold": ("wallet", ""), "card holder": ("wallet", ""),
+    "baseball cap": ("hat", ""), "hat": ("hat", ""), "bowl": ("bowl", ""), "wine glass": ("glass", ""),
+    "goblet": ("glass", ""), "champagne flute": ("glass", ""),
+    "candle": ("candle", ""), "pillar candle": ("candle", ""), "monitor": ("monitor", ""),
+    "computer monitor": ("monitor", ""), "television": ("monitor", ""), "tv": ("monitor", ""),
+    "computer mouse": ("mouse", ""), "mouse": ("mouse", ""), "dumbbell": ("dumbbell", ""),
+    "book": ("book", ""), "journal": ("book", ""), "hardcover": ("book", ""),
+    "perfume": ("perfume", ""), "perfume bottle": ("perfume", ""), "cologne": ("perfume", ""),
+    "fragrance": ("perfume", ""), "clock": ("clock", ""), "wall clock": ("clock", ""),
+    "pillow": ("pillow", ""), "throw pillow": ("pillow", ""), "cushion": ("pillow", ""),
+    "cap": ("hat", ""),
 }
 
 #: part nouns: phrase -> canonical part
@@ -136,6 +157,7 @@ PART_WORDS: dict[str, str] = {
     "straw": "straw", "ribbon": "ribbon", "bow": "ribbon", "logo": "logo", "emblem": "logo",
     "badge": "logo", "monogram": "logo", "body": "body", "main body": "body",
     "wheels": "wheels", "wheel": "wheels", "casters": "wheels", "castors": "wheels",
+    "brim": "brim", "visor": "brim", "peak": "brim",
     # small parts whose colour the words care about: each gets a place the front camera sees
     "accents": "hardware", "accent": "hardware", "hardware": "hardware", "fittings": "hardware",
     "studs": "hardware", "rivets": "hardware", "trim": "trim", "trims": "trim", "piping": "trim",
@@ -154,8 +176,7 @@ PART_LABELS: dict[str, str] = {
     "face": "watch face", "lens": "camera lens", "shade": "shade", "base": "base",
     "backrest": "backrest", "flap": "flap", "buckle": "buckle", "keyboard": "keyboard",
     "straw": "straw", "ribbon": "ribbon", "seat": "seat", "hardware": "hardware", "trim": "trim",
-    "wheels": "wheels",
-    "stitching": "stitching",
+    "wheels": "wheels", "stitching": "stitching", "brim": "brim",
 }
 CATEGORY_PART_LABELS: dict[tuple[str, str], str] = {
     ("watch", "strap"): "band", ("bag", "strap"): "shoulder strap",
@@ -164,6 +185,8 @@ CATEGORY_PART_LABELS: dict[tuple[str, str], str] = {
     ("watch", "screen"): "display", ("speaker", "buttons"): "control buttons",
     ("mug", "trim"): "rim", ("tumbler", "trim"): "rim", ("bottle", "trim"): "rim",
     ("vase", "trim"): "rim", ("watch", "trim"): "bezel", ("lamp", "trim"): "shade trim",
+    ("sofa", "seat"): "seat cushions", ("sofa", "backrest"): "back cushions", ("monitor", "base"): "stand",
+    ("sunglasses", "lens"): "lenses", ("clock", "face"): "clock face",
 }
 
 SIZE_WORDS: dict[str, tuple[float, float, float]] = {
@@ -272,6 +295,64 @@ TEMPLATES: dict[str, Template] = {
     "tumbler": Template((9.0, 19.0, 9.0), "metal", ("sage", "black", "white", "pink", "navy"),
                         (PartSpec("lid", "white", "plastic"), PartSpec("straw", "white", "plastic")),
                         "tumbler"),
+    # Google product taxonomy: Furniture > Sofas
+    "sofa": Template((200.0, 84.0, 90.0), "fabric", ("grey", "navy", "beige", "forest green", "charcoal"),
+                     (PartSpec("legs", "walnut", "wood"), PartSpec("seat"), PartSpec("backrest")), "sofa"),
+    # Home & Garden > Kitchen & Dining > Kitchen Appliances > Electric Kettles
+    "kettle": Template((24.0, 24.0, 16.0), "metal", ("steel", "black", "white", "cream", "red"),
+                       (PartSpec("handle", "black", "plastic"), PartSpec("lid"),
+                        PartSpec("base", "black", "plastic")), "kettle"),
+    # Luggage & Bags > Suitcases
+    "suitcase": Template((42.0, 66.0, 26.0), "plastic", ("black", "navy", "silver", "teal", "red"),
+                         (PartSpec("handle", "black", "plastic"), PartSpec("wheels", "black", "rubber")),
+                         "suitcase"),
+    # Apparel & Accessories > Clothing > Shirts & Tops
+    "tshirt": Template((52.0, 70.0, 4.0), "fabric", ("white", "black", "grey", "navy", "red"), (), "t-shirt"),
+    # Apparel & Accessories > Clothing Accessories > Sunglasses
+    "sunglasses": Template((14.5, 5.0, 15.0), "plastic", ("black", "brown", "gold", "silver"),
+                           (PartSpec("lens", "black", "glass"),), "sunglasses"),
+    # Cameras & Optics > Cameras > Digital Cameras
+    "camera": Template((13.0, 9.0, 7.0), "plastic", ("black", "silver", "graphite"),
+                       (PartSpec("lens", "black", "glass"), PartSpec("buttons", "silver", "metal")),
+                       "camera"),
+    # Home & Garden > Kitchen & Dining > Kitchen Appliances > Toasters & Grills > Toasters
+    "toaster": Template((28.0, 19.0, 17.0), "metal", ("steel", "black", "cream", "red", "white"),
+                        (PartSpec("buttons", "black", "plastic"),), "toaster"),
+    # Apparel & Accessories > Handbags, Wallets & Cases > Wallets & Money Clips
+    "wallet": Template((11.0, 9.5, 2.2), "leather", ("black", "brown", "cognac", "navy", "tan"), (),
+                       "wallet"),
+    # Apparel & Accessories > Clothing Accessories > Hats
+    "hat": Template((20.0, 12.0, 28.0), "fabric", ("navy", "black", "red", "white", "khaki"),
+                    (PartSpec("brim"),), "baseball cap"),
+    # Home & Garden > Kitchen & Dining > Tableware > Dinnerware > Bowls
+    "bowl": Template((16.0, 7.5, 16.0), "ceramic", ("white", "cream", "sage", "navy", "terracotta"), (),
+                     "bowl"),
+    # Home & Garden > Kitchen & Dining > Tableware > Drinkware > Stemware
+    "glass": Template((8.5, 21.0, 8.5), "glass", ("clear",), (), "wine glass"),
+    # Home & Garden > Decor > Home Fragrances > Candles
+    "candle": Template((8.0, 10.0, 8.0), "ceramic", ("ivory", "white", "cream", "sage", "blush"), (),
+                       "candle"),
+    # Electronics > Video > Computer Monitors
+    "monitor": Template((62.0, 46.0, 20.0), "plastic", ("black", "silver", "white"),
+                        (PartSpec("screen", "black", "glass"), PartSpec("base")), "monitor"),
+    # Electronics > Electronics Accessories > Computer Components > Input Devices > Mice & Trackballs
+    "mouse": Template((6.5, 4.0, 11.5), "plastic", ("black", "white", "grey", "silver"),
+                      (PartSpec("buttons", "dark"),), "computer mouse"),
+    # Sporting Goods > Exercise & Fitness > Weight Lifting > Free Weights
+    "dumbbell": Template((34.0, 12.0, 12.0), "metal", ("black", "steel", "grey", "pink", "blue"),
+                         (PartSpec("handle", "steel", "metal"),), "dumbbell"),
+    # Media > Books
+    "book": Template((15.5, 23.0, 3.0), "cardboard", ("navy", "red", "forest green", "black", "white"), (),
+                     "book"),
+    # Health & Beauty > Personal Care > Cosmetics > Perfume & Cologne
+    "perfume": Template((7.0, 12.0, 4.0), "glass", ("clear", "pink", "amber"),
+                        (PartSpec("cap", "gold", "metal"),), "perfume bottle"),
+    # Home & Garden > Decor > Clocks > Wall Clocks
+    "clock": Template((30.0, 30.0, 5.0), "plastic", ("black", "white", "walnut", "silver"),
+                      (PartSpec("face", "white", "plastic"),), "wall clock"),
+    # Home & Garden > Decor > Throw Pillows
+    "pillow": Template((45.0, 45.0, 14.0), "fabric", ("grey", "mustard", "navy", "cream", "sage"), (),
+                       "throw pillow"),
     "product": Template((20.0, 20.0, 10.0), "plastic", ("white", "grey", "black", "blue", "teal"),
                         (), "product"),
 }

@@ -920,11 +920,358 @@ def _legs_round(b: _Builder, n: int, radius: float, top: float, leg_r: float, pa
         b.feet.append((x, z, leg_r))
 
 
+# --- categories from Google's product taxonomy (see model.TEMPLATES for each one's path)
+
+
+def _sofa(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    seat, back = ("seat" if b.has("seat") else "body"), ("backrest" if b.has("backrest") else "body")
+    leg_h, arm_w = min(12.0, h * 0.14), min(20.0, w * 0.1)
+    base_top = h * 0.42
+    b.box((0, (leg_h + base_top) / 2, 0), (w / 2, (base_top - leg_h) / 2, d / 2), 4.0)  # the frame
+    for sx in (-1, 1):  # arms
+        b.box((sx * (w / 2 - arm_w / 2), (leg_h + h * 0.68) / 2, 0),
+              (arm_w / 2, (h * 0.68 - leg_h) / 2, d / 2),
+              min(arm_w / 2, 6.0))
+    inner = w - 2 * arm_w
+    n = 3 if inner > 150 else 2
+    cw = inner / n
+    cush_t = h * 0.14
+    for i in range(n):  # seat and back cushions
+        x = -inner / 2 + cw * (i + 0.5)
+        b.box((x, base_top + cush_t / 2, d * 0.08), (cw / 2 - 0.6, cush_t / 2, d * 0.4), cush_t * 0.45, seat)
+        b.box((x, (base_top + h) / 2 + cush_t * 0.3, -d / 2 + d * 0.13),
+              (cw / 2 - 0.6, (h - base_top) / 2 - cush_t * 0.3,
+              d * 0.13), 5.0, back)
+    legs = "legs" if b.has("legs") else "body"
+    for x in (-w / 2 + 6, w / 2 - 6):
+        for z in (-d / 2 + 6, d / 2 - 6):
+            b.cyl((x, leg_h / 2, z), 1, 2.2, leg_h / 2, radius2=1.6, rounding=0.5, part=legs)
+            b.feet.append((x, z, 2.0))
+    b.panel = Panel(0.0, (leg_h + base_top) / 2, inner / 2, (base_top - leg_h) / 2 - 3.0, flat(d / 2))
+    b.logo_anchor = (0.0, (leg_h + base_top) / 2, d / 2)
+    b.logo_width = 0.1 * w
+
+
+def _kettle(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    rad = d / 2
+    base = "base" if b.has("base") else "body"
+    b.cyl((0, 1.0, 0), 1, rad * 1.02, 1.0, rounding=0.6, part=base)
+    body_top = h * 0.82
+    b.cyl((0, (2.0 + body_top) / 2, 0), 1, rad, (body_top - 2.0) / 2, radius2=rad * 0.78, rounding=1.2)
+    lid = "lid" if b.has("lid") else "body"
+    b.cyl((0, body_top + 0.6, 0), 1, rad * 0.74, 0.8, rounding=0.6, part=lid)
+    b.ell((0, body_top + 1.5, 0), (1.2, 1.0, 1.2), lid)
+    spout_len = w / 2 - rad  # the spout reaches out to the left, rising
+    b.cyl((-rad - spout_len / 2 + 1.0, body_top * 0.78, 0), 0, 1.1, spout_len / 2 + 1.0, radius2=2.4,
+          rounding=0.8)
+    if b.has("handle"):  # a D handle on the right
+        b.torus((rad * 0.7, body_top * 0.55, 0), 2, body_top * 0.3, 1.1, "handle", clip=(0, 1))
+    b.rings = {"top": Ring(0.0, body_top, 0.0, rad * 0.78), "mid": Ring(0.0, body_top * 0.5, 0.0, rad * 0.9),
+               "low": Ring(0.0, 2.2, 0.0, rad)}
+    b.logo_anchor = (0.0, body_top * 0.45, rad * 0.9)
+    b.logo_width = 0.4 * d
+
+
+def _suitcase(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    wheel_r = 3.2
+    lo = wheel_r * 1.6
+    b.box((0, (lo + h * 0.86) / 2, 0), (w / 2, (h * 0.86 - lo) / 2, d / 2), min(6.0, d / 3))
+    for x in (-w * 0.25, 0.0, w * 0.25):  # moulded ridges down the front
+        b.box((x, (lo + h * 0.86) / 2, d / 2 - 0.4), (w * 0.045, (h * 0.86 - lo) / 2 - 5.0, 0.9), 0.8)
+    handle = "handle" if b.has("handle") else "body"
+    top = h * 0.86
+    for x in (-w * 0.3, w * 0.3):  # the trolley handle
+        b.cyl((x, (top + h) / 2, -d * 0.36), 1, 0.9, (h - top) / 2, rounding=0.4, part=handle)
+    b.box((0, h - 1.0, -d * 0.36), (w * 0.32, 1.0, 1.3), 0.9, handle)
+    b.box((0, top + 0.8, 0), (w * 0.14, 0.8, 1.4), 0.7, handle)  # the carry handle
+    wheels = "wheels" if b.has("wheels") else "body"
+    for x in (-w / 2 + wheel_r + 1, w / 2 - wheel_r - 1):
+        for z in (-d / 2 + wheel_r + 1, d / 2 - wheel_r - 1):
+            b.cyl((x, wheel_r, z), 0, wheel_r, 1.1, rounding=0.6, part=wheels)
+            b.feet.append((x, z, wheel_r))
+    b.panel = Panel(0.0, (lo + top) / 2, w / 2 - 4.0, (top - lo) / 2 - 4.0, flat(d / 2 + 0.9))
+    b.logo_anchor = (-w * 0.125, top * 0.8, d / 2)
+    b.logo_width = 0.14 * w
+
+
+def _tshirt(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    t = d / 2
+    b.box((0, h * 0.42, 0), (w / 2, h * 0.42, t), 1.5)  # the body, laid out flat and hung up
+    sl_w, sl_h = w * 0.3, h * 0.24
+    for sx in (-1, 1):  # short sleeves out and down from the shoulders
+        b.box((sx * (w / 2 + sl_w * 0.38), h * 0.8, 0), (sl_w * 0.55, sl_h / 2, t * 0.9), 1.5)
+        b.box((sx * (w / 2 + sl_w * 0.7), h * 0.72, 0), (sl_w * 0.3, sl_h * 0.42, t * 0.85), 1.5)
+    b.box((0, h * 0.88, 0), (w * 0.5, h * 0.07, t), 2.0)  # shoulders
+    collar = "trim" if b.has("trim") else "body"
+    b.torus((0, h * 0.95, t * 0.6), 2, w * 0.13, 1.0, collar, clip=(1, -1),
+            color=None if collar == "trim" else _shade(m.color, 0.8))
+    b.ell((0, h * 0.93, t * 0.3), (w * 0.12, h * 0.04, t * 0.5), color=_shade(m.color, 0.55))
+    if collar == "trim":
+        b.front_seen.add("trim")
+    b.panel = Panel(0.0, h * 0.45, w * 0.4, h * 0.36, flat(t))
+    b.logo_anchor = (0.0, h * 0.62, t)
+    b.logo_width = 0.3 * w
+
+
+def _sunglasses(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    lens = "lens" if b.has("lens") else "body"
+    lw = w * 0.4
+    y = h / 2 + 0.3
+    for sx in (-1, 1):
+        cx = sx * w * 0.25
+        b.ell((cx, y, d / 2 - 0.3), (lw / 2, h / 2 - 0.1, 0.35), lens)  # lenses
+        b.box((cx, y + h / 2 - 0.35, d / 2 - 0.3), (lw / 2 + 0.1, 0.4, 0.4), 0.3)  # brow bar
+        b.box((sx * (w / 2 - 0.2), y + h * 0.3, 0.0), (0.25, 0.3, d / 2 - 0.3), 0.2)  # temples
+        b.box((sx * (w / 2 - 0.2), y + h * 0.05, -d / 2 + 1.2), (0.25, h * 0.3, 1.0), 0.2)  # ear tips
+    b.box((0, y + h * 0.15, d / 2 - 0.3), (w * 0.06, 0.3, 0.35), 0.25)  # bridge
+    b.panel = Panel(0.0, y, w * 0.45, h * 0.4, flat(d / 2))
+    b.logo_anchor = (w * 0.4, y + h * 0.3, d / 2)
+    b.logo_width = 0.0
+
+
+def _camera(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    body_h = h * 0.78
+    b.box((0, body_h / 2, 0), (w / 2, body_h / 2, d * 0.3), 0.8)
+    b.box((-w * 0.36, body_h / 2, d * 0.2), (w * 0.14, body_h / 2 - 0.1, d * 0.22), 1.2)  # the grip
+    b.box((w * 0.05, body_h + (h - body_h) / 2 - 0.2, -d * 0.05),
+          (w * 0.14, (h - body_h) / 2 + 0.2, d * 0.25),
+          0.5)  # the viewfinder hump
+    lens = "lens" if b.has("lens") else "body"
+    lr = min(body_h * 0.42, w * 0.28)
+    b.cyl((w * 0.08, body_h * 0.48, d * 0.3 + d * 0.25), 2, lr, d * 0.25, rounding=0.4, color=(36, 36, 38),
+          material="plastic")
+    b.cyl((w * 0.08, body_h * 0.48, d * 0.3 + d * 0.5 + 0.1), 2, lr * 0.92, 0.15, rounding=0.1,
+          color=(90, 90, 94), material="metal")
+    b.cyl((w * 0.08, body_h * 0.48, d * 0.3 + d * 0.5 + 0.2), 2, lr * 0.7, 0.12, rounding=0.1, part=lens)
+    buttons = "buttons" if b.has("buttons") else "body"
+    b.cyl((-w * 0.36, body_h + 0.3, d * 0.15), 1, 0.6, 0.3, rounding=0.2, part=buttons)
+    b.cyl((w * 0.34, body_h + 0.25, 0.0), 1, 1.0, 0.25, rounding=0.15, part=buttons)
+    b.panel = Panel(w * 0.08, body_h / 2, w * 0.4, body_h / 2 - 0.8, flat(d * 0.3))
+    b.logo_anchor = (w * 0.05, body_h + (h - body_h) / 2, d * 0.2)
+    b.logo_width = 0.16 * w
+
+
+def _toaster(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    b.box((0, h / 2, 0), (w / 2, h / 2, d / 2), min(w, h, d) * 0.22)
+    for z in (-d * 0.18, d * 0.18):  # the two slots
+        b.box((0, h - 0.2, z), (w * 0.36, 0.3, d * 0.07), 0.2, color=(26, 26, 28), material="plastic")
+    buttons = "buttons" if b.has("buttons") else "body"
+    b.box((w * 0.3, h * 0.62, d / 2 + 0.6), (1.6, 0.7, 0.8), 0.4, buttons)  # lever
+    b.cyl((-w * 0.3, h * 0.35, d / 2 + 0.4), 2, 1.4, 0.45, rounding=0.3, part=buttons)  # dial
+    b.box((0, 0.4, 0), (w / 2 - 1.0, 0.4, d / 2 - 1.0), 0.3, color=(36, 36, 38), material="plastic")
+    b.panel = Panel(0.0, h * 0.5, w / 2 - 3.0, h / 2 - 3.0, flat(d / 2))
+    b.logo_anchor = (0.0, h * 0.2, d / 2)
+    b.logo_width = 0.2 * w
+
+
+def _wallet(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    b.box((0, h / 2, 0), (w / 2, h / 2, d / 2), min(d / 2, 1.0))
+    b.box((0, h * 0.72, d / 2 - 0.05), (w / 2 - 0.4, h * 0.22, 0.12), 0.1, color=_shade(m.color, 0.85))
+    b.panel = Panel(0.0, h / 2, w / 2 - 0.5, h / 2 - 0.5, flat(d / 2))
+    b.logo_anchor = (0.0, h * 0.35, d / 2)
+    b.logo_width = 0.3 * w
+
+
+def _hat(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    crown_d = d * 0.68
+    cz = -d / 2 + crown_d / 2
+    b.ell((0, 0.0, cz), (w / 2, h, crown_d / 2), clip=(1, 1, 0.0))  # the crown
+    brim = "brim" if b.has("brim") else "body"
+    b.ell((0, 0.5, cz + crown_d * 0.42), (w * 0.42, 0.5, d * 0.42), brim, clip=(2, 1, 0.0))
+    b.ell((0, h, cz), (0.9, 0.5, 0.9))  # the button
+    for sx in (-1, 1):  # panel seams
+        b.box((sx * w * 0.18, h * 0.5, cz + crown_d * 0.4), (0.08, h * 0.35, 0.1), 0.05,
+              color=_shade(m.color, 0.75))
+    def crown(x: float, y: float) -> float:
+        return cz + crown_d / 2 * math.sqrt(max(1 - (x / (w / 2)) ** 2 - (y / h) ** 2, 0.0))
+
+    b.panel = Panel(0.0, h * 0.5, w * 0.25, h * 0.25, crown)
+    b.logo_anchor = (0.0, h * 0.5, cz + crown_d / 2 * 0.85)
+    b.logo_width = 0.3 * w
+
+
+def _bowl(b: _Builder) -> None:
+    m = b.m
+    w, h = m.width, m.height
+    rad = w / 2
+    b.cyl((0, 0.4, 0), 1, rad * 0.42, 0.4, rounding=0.3)  # the foot
+    b.cyl((0, (0.8 + h) / 2, 0), 1, rad * 0.55, (h - 0.8) / 2, radius2=rad, rounding=0.5, hollow=0.5)
+    b.rings = {"top": Ring(0.0, h - 0.25, 0.0, rad * 0.99), "mid": Ring(0.0, h * 0.6, 0.0, rad * 0.85),
+               "low": Ring(0.0, h * 0.3, 0.0, rad * 0.7)}
+    b.logo_anchor = (0.0, h * 0.55, rad * 0.82)
+    b.logo_width = 0.3 * w
+
+
+def _glass(b: _Builder) -> None:
+    m = b.m
+    w, h = m.width, m.height
+    rad = w / 2
+    b.cyl((0, 0.3, 0), 1, rad * 0.85, 0.3, rounding=0.2)  # the foot
+    stem_top = h * 0.42
+    b.cyl((0, stem_top / 2, 0), 1, 0.45, stem_top / 2, rounding=0.2)
+    bowl_h = h - stem_top
+    b.ell((0, stem_top + bowl_h * 0.35, 0), (rad, bowl_h * 0.4, rad), clip=(1, -1, 0.0))
+    b.cyl((0, stem_top + bowl_h * 0.35 + bowl_h * 0.325, 0), 1, rad, bowl_h * 0.325, radius2=rad * 0.82,
+          rounding=0.2, hollow=0.2)
+    b.rings = {"top": Ring(0.0, h - 0.15, 0.0, rad * 0.82),
+               "mid": Ring(0.0, stem_top + bowl_h * 0.35, 0.0, rad),
+               "low": Ring(0.0, 0.4, 0.0, rad * 0.85)}
+    b.logo_anchor = (0.0, stem_top + bowl_h * 0.4, rad)
+    b.logo_width = 0.5 * w
+
+
+def _candle(b: _Builder) -> None:
+    m = b.m
+    w, h = m.width, m.height
+    rad = w / 2
+    top = h * 0.8
+    b.cyl((0, top / 2, 0), 1, rad, top / 2, rounding=0.5)
+    b.cyl((0, top + 0.6, 0), 1, 0.12, 0.6, color=(30, 28, 26), material="fabric")  # the wick
+    b.ell((0, top + 1.9, 0), (0.45, 1.0, 0.45), color=(255, 196, 90), material="plastic")  # the flame
+    b.rings = {"top": Ring(0.0, top - 0.3, 0.0, rad), "mid": Ring(0.0, top * 0.5, 0.0, rad),
+               "low": Ring(0.0, top * 0.15, 0.0, rad)}
+    b.logo_anchor = (0.0, top * 0.45, rad)
+    b.logo_width = 0.6 * w
+
+
+def _monitor(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    panel_h = h * 0.72
+    py = h - panel_h / 2
+    b.box((0, py, 0), (w / 2, panel_h / 2, 1.2), 0.8)
+    screen = "screen" if b.has("screen") else "body"
+    b.box((0, py + 0.3, 1.2), (w / 2 - 1.0, panel_h / 2 - 1.6, 0.06), 0.05, screen)
+    stand = "base" if b.has("base") else "body"
+    b.box((0, (h - panel_h) / 2 + 2.0, -3.0), (2.5, (h - panel_h) / 2 + 2.0, 1.2), 1.0, stand)  # the neck
+    b.box((0, 0.5, -1.0), (w * 0.16, 0.5, d / 2 - 1.0), 0.4, stand)  # the foot
+    b.panel = Panel(0.0, py, w / 2 - 0.4, panel_h / 2 - 0.4, flat(1.26))
+    b.logo_anchor = (0.0, h - panel_h + 0.7, 1.2)
+    b.logo_width = 0.06 * w
+
+
+def _mouse(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    b.ell((0, 0.2, 0), (w / 2, h - 0.2, d / 2), clip=(1, 1, 0.0))
+    buttons = "buttons" if b.has("buttons") else "body"
+    b.cyl((0, h - 0.55, d * 0.22), 0, 0.45, 0.35, rounding=0.15, part=buttons)  # the wheel
+    def dome(x: float, y: float) -> float:
+        return d / 2 * math.sqrt(max(1 - (x / (w / 2)) ** 2 - ((y - 0.2) / (h - 0.2)) ** 2, 0.0))
+
+    b.panel = Panel(0.0, h * 0.45, w * 0.3, h * 0.25, dome)
+    b.logo_anchor = (0.0, h * 0.5, -d * 0.3)
+    b.logo_width = 0.0
+
+
+def _dumbbell(b: _Builder) -> None:
+    m = b.m
+    w, h = m.width, m.height
+    rad = h / 2
+    handle = "handle" if b.has("handle") else "body"
+    b.cyl((0, rad, 0), 0, rad * 0.26, w * 0.3, rounding=0.3, part=handle)
+    for sx in (-1, 1):
+        b.cyl((sx * w * 0.36, rad, 0), 0, rad, w * 0.13, rounding=rad * 0.25)
+        b.cyl((sx * w * 0.23, rad, 0), 0, rad * 0.45, w * 0.02, rounding=0.3, part=handle)
+    b.rings = {"top": Ring(w * 0.23, rad, 0.0, rad * 0.8, axis=0, mirror=True),
+               "mid": Ring(w * 0.36, rad, 0.0, rad * 1.0, axis=0, mirror=True)}
+    b.panel = Panel(0.0, rad, w * 0.2, rad * 0.2, lambda x, y: rad * 0.26)
+    b.logo_anchor = (w * 0.36, rad, rad)
+    b.logo_width = 0.15 * w
+
+
+def _book(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    cover_t = 0.25
+    for z in (-d / 2 + cover_t / 2, d / 2 - cover_t / 2):  # covers
+        b.box((0, h / 2, z), (w / 2, h / 2, cover_t / 2), 0.1)
+    b.box((-w / 2 + 0.3, h / 2, 0), (0.3, h / 2, d / 2), 0.25)  # the spine
+    b.box((0.15, h / 2, 0), (w / 2 - 0.35, h / 2 - 0.3, d / 2 - cover_t), 0.05, color=(238, 232, 214),
+          material="cardboard")  # pages
+    b.panel = Panel(0.0, h / 2, w / 2 - 1.0, h / 2 - 1.0, flat(d / 2))
+    b.logo_anchor = (0.0, h * 0.62, d / 2)
+    b.logo_width = 0.4 * w
+
+
+def _perfume(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    body_h = h * 0.68
+    b.box((0, body_h / 2, 0), (w / 2, body_h / 2, d / 2), 0.6)
+    b.box((0, body_h * 0.45, 0), (w / 2 - 0.5, body_h * 0.36, d / 2 - 0.5), 0.4, color=(226, 190, 140),
+          material="plastic")  # the scent inside
+    b.cyl((0, body_h + 0.5, 0), 1, 0.6, 0.6, rounding=0.2, color=(200, 200, 204), material="metal")
+    cap = "cap" if b.has("cap") else "body"
+    cap_h = h - body_h - 1.0
+    b.box((0, h - cap_h / 2, 0), (w * 0.26, cap_h / 2, d * 0.35), 0.4, cap)
+    b.panel = Panel(0.0, body_h / 2, w / 2 - 0.6, body_h / 2 - 0.6, flat(d / 2))
+    b.logo_anchor = (0.0, body_h * 0.5, d / 2)
+    b.logo_width = 0.5 * w
+
+
+def _clock(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    rad = min(w, h) / 2
+    b.cyl((0, rad, 0), 2, rad, d / 2, rounding=1.0)
+    face = "face" if b.has("face") else "body"
+    b.cyl((0, rad, d / 2 - 0.2), 2, rad * 0.86, 0.25, rounding=0.1, part=face)
+    dark = (30, 30, 32)
+    for k in range(12):  # hour marks
+        a = 2 * math.pi * k / 12
+        b.box((rad * 0.74 * math.sin(a), rad + rad * 0.74 * math.cos(a), d / 2 + 0.1), (0.25, 0.25, 0.08),
+              0.05, color=dark, material="plastic")
+    b.box((rad * 0.18, rad + rad * 0.1, d / 2 + 0.2), (rad * 0.2, 0.3, 0.06), 0.05, color=dark,
+          material="metal")
+    b.box((-rad * 0.05, rad + rad * 0.3, d / 2 + 0.28), (0.22, rad * 0.32, 0.06), 0.05, color=dark,
+          material="metal")
+    b.rings = {"top": Ring(0.0, rad, d / 2 - 0.1, rad * 0.93, axis=2)}
+    b.logo_anchor = (0.0, rad * 0.55, d / 2)
+    b.logo_width = 0.0
+
+
+def _pillow(b: _Builder) -> None:
+    m = b.m
+    w, h, d = m.width, m.height, m.depth
+    b.box((0, h / 2, 0), (w / 2, h / 2, d / 2), d / 2 * 0.95)
+    b.ell((0, h / 2, 0), (w / 2 - 0.6, h / 2 - 0.6, d / 2 + 1.2))  # the plump middle
+
+    def puff(x: float, y: float) -> float:
+        q = 1 - (x / (w / 2 - 0.6)) ** 2 - ((y - h / 2) / (h / 2 - 0.6)) ** 2
+        return (d / 2 + 1.2) * math.sqrt(max(q, 0.0))
+
+    b.panel = Panel(0.0, h / 2, w * 0.3, h * 0.3, puff)
+    b.logo_anchor = (0.0, h / 2, d / 2 + 1.2)
+    b.logo_width = 0.25 * w
+
+
 _BUILDERS = {
     "bag": _bag, "backpack": _backpack, "bottle": _bottle, "mug": _mug, "tumbler": _tumbler,
     "box": _box, "shoe": _shoe, "chair": _chair, "lamp": _lamp, "watch": _watch, "phone": _phone,
     "headphones": _headphones, "speaker": _speaker, "table": _table, "laptop": _laptop,
-    "vase": _vase, "product": _generic,
+    "vase": _vase, "product": _generic, "sofa": _sofa, "kettle": _kettle, "suitcase": _suitcase,
+    "tshirt": _tshirt, "sunglasses": _sunglasses, "camera": _camera, "toaster": _toaster, "wallet": _wallet,
+    "hat": _hat, "bowl": _bowl, "glass": _glass, "candle": _candle, "monitor": _monitor, "mouse": _mouse,
+    "dumbbell": _dumbbell, "book": _book, "perfume": _perfume, "clock": _clock, "pillow": _pillow,
 }
 
 
