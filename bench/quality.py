@@ -44,7 +44,7 @@ from viewgen.providers.offline import OfflineExtractor, OfflineGenerator
 from viewgen.providers.offline.model import COLORS, parse_description
 from viewgen.providers.offline.reference import clean_mask
 
-SIZE = (384, 384)
+SIZE = (256, 256)
 PALETTE_DELTA_E = 15.0
 PIXEL_DELTA_E = 20.0
 PIXEL_SHARE = 0.003
@@ -229,7 +229,7 @@ def main() -> None:
     rows.append(("consistency score, mean", f"{statistics.mean(scores):.1f}"))
     rows.append((f"views flagged (< {WEAK_SCORE}), all false flags", f"{flagged / views_scored:.1%}"))
     rows.append(("feedback notes that changed the front", f"{changed}/{len(FEEDBACK)}"))
-    rows.append(("seconds per product (5 views, 384 px)", f"{statistics.mean(seconds):.2f}"))
+    rows.append(("seconds per product (5 views, 256 px)", f"{statistics.mean(seconds):.2f}"))
     for name, backdrop, grab, kept, how in seg_rows:
         rows.append((f"photo {name}: IoU backdrop / grabcut / kept ({how})",
                      f"{backdrop:.3f} / {grab:.3f} / {kept:.3f}"))

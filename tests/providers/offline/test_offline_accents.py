@@ -80,3 +80,12 @@ def test_gold_hardware_is_metal_and_listed_as_a_key_element() -> None:
     assert hardware is not None and hardware.material == "metal"
     assert any("gold" in e and "hardware" in e for e in model.key_elements())
     assert np.array_equal(model.color, (0, 0, 0))
+
+
+@pytest.mark.parametrize("text", ["black leather bag with a gold clasp",
+                                  "navy messenger bag with a gold buckle",
+                                  "cognac leather duffel bag with a gold buckle"])
+def test_a_named_buckle_is_measured_on_the_front(text: str) -> None:
+    request = GenerationRequest(view=ViewType.FRONT, prompt="", text=text, size=(256, 256))
+    colors = OfflineExtractor().extract(OfflineGenerator().generate(request).data).features.colors
+    assert "gold" in [c.name for c in colors], colors

@@ -95,3 +95,14 @@ def test_a_five_wheeled_office_chair_has_five_wheels() -> None:
     assert sum(p.part == "wheels" for p in four.prims) == 4
     # the front sees separate wheels on the ground, not one block
     assert _runs_above_ground(_view("a black five-wheeled office chair", ViewType.FRONT).mask, 2) >= 3
+
+
+def test_feedback_shape_words_and_counts_change_the_model() -> None:
+    from viewgen.providers.offline.model import build_model
+
+    table = build_model("an oak table", ("make it round",))
+    assert table.shape == "round" and table.width == table.depth
+    assert _fill(render_view(build_scene(table), ViewType.TOP, SIZE).mask) < 0.82
+    assert build_model("an oak stool", ("three legs",)).legs == 3
+    chair = build_model("a black chair", ("put it on five wheels",))
+    assert (chair.wheels, chair.variant) == (5, "office")

@@ -18,9 +18,11 @@ from viewgen.providers.offline.parsing import (
     _lexemes,
     _phrases,
     _resolve_part,
+    _shaped_dims,
     _tokens,
     color_name_of,
     parse_description,
+    shape_words,
     shift_lightness,
 )
 from viewgen.providers.offline.vocabulary import (
@@ -180,6 +182,17 @@ def apply_feedback(model: ProductModel, feedback: str) -> ProductModel:
             parts = tuple(replace(p, color=shift_lightness(p.color, amount * 0.6))
                           for p in model.parts)
             model = replace(model, color=rgb, color_name=color_name_of(rgb), parts=parts)
+
+    # shape words and counts ("make it round", "three legs", "with five wheels")
+    shape, legs, wheels = shape_words(text)
+    if shape and shape != model.shape:
+        dims = _shaped_dims([model.width, model.height, model.depth], shape, model.category)
+        model = replace(model, shape=shape, width=dims[0], height=dims[1], depth=dims[2])
+    if legs and legs != model.legs:
+        model = replace(model, legs=legs)
+    if wheels and wheels != model.wheels:
+        variant = "office" if model.category == "chair" else model.variant
+        model = replace(model, wheels=wheels, variant=variant)
 
     # dimensions
     w, h, d = model.width, model.height, model.depth

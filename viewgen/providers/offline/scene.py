@@ -283,7 +283,7 @@ def _bag(b: _Builder) -> None:
         b.panel = Panel(0.0, body_h / 2, w / 2 - inset, body_h / 2 - inset, flat(d / 2))
     b.logo_width = 0.26 * w
     if b.has("buckle"):
-        b.box((0, body_h * 0.4, front_z - 0.05), (1.7, 1.3, 0.3), 0.25, "buckle")
+        b.box((0, body_h * 0.4, front_z - 0.05), (2.6, 1.9, 0.35), 0.25, "buckle")
         b.front_seen.add("buckle")
     if b.has("pocket"):
         b.box((0, body_h * 0.42, -d / 2 - 0.4), (w * 0.36, body_h * 0.28, 0.7), 0.5, "pocket")
@@ -1309,8 +1309,9 @@ def _panel_accent(b: _Builder, name: str, p: Panel) -> None:
             _on_panel(b, p, name, p.cx + sx * 0.78 * p.hw, p.cy + 0.74 * p.hh, 0.06 * p.hw, 0.09 * p.hh,
                       1.5 * t)
         _on_panel(b, p, name, p.cx, p.cy + 0.93 * p.hh, 0.86 * p.hw, max(0.03 * p.hh, 0.15), t)
-    elif name == "buckle":
-        _on_panel(b, p, name, p.cx, p.cy - 0.2 * p.hh, 0.13 * p.hw, 0.1 * p.hh, 2 * t)
+    elif name == "buckle":  # a buckle and the tab it closes
+        _on_panel(b, p, name, p.cx, p.cy - 0.2 * p.hh, 0.2 * p.hw, 0.2 * p.hh, 2 * t)
+        _on_panel(b, p, name, p.cx, p.cy + 0.1 * p.hh, 0.06 * p.hw, 0.16 * p.hh, 1.5 * t)
     elif name == "trim":  # piping round the front
         k = max(0.05 * s, 0.2)
         _on_panel(b, p, name, p.cx, p.cy + p.hh - k, p.hw, k, t)
