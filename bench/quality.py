@@ -1,6 +1,6 @@
 """Quality of the offline provider, measured: does it draw what the words say?
 
-Over 64 descriptions (every category, plain and modified colours, materials, accents,
+Over 65 descriptions (every category, plain and modified colours, materials, accents,
 shape words and counts) and the real photos in ``bench/photos.py``, in one run:
 
 - colour recall: each colour the words name (the body's and every named part's) is
