@@ -26,6 +26,21 @@ CREATE TABLE IF NOT EXISTS users (
 	UNIQUE (email)
 );
 
+CREATE TABLE IF NOT EXISTS api_tokens (
+	id VARCHAR(36) NOT NULL,
+	user_id VARCHAR(36) NOT NULL,
+	name VARCHAR(100) NOT NULL,
+	token_hash VARCHAR(64) NOT NULL,
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	last_used_at TIMESTAMP WITH TIME ZONE,
+	revoked_at TIMESTAMP WITH TIME ZONE,
+	PRIMARY KEY (id),
+	FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	UNIQUE (token_hash)
+);
+
+CREATE INDEX IF NOT EXISTS ix_api_tokens_user ON api_tokens (user_id, created_at);
+
 CREATE TABLE IF NOT EXISTS projects (
 	id VARCHAR(36) NOT NULL,
 	user_id VARCHAR(36) NOT NULL,
@@ -196,7 +211,8 @@ CREATE INDEX IF NOT EXISTS ix_history_user_created ON view_revision_history (use
 insert into schema_migrations (name, applied_at) values
   ('0001_baseline', now()),
   ('0002_covering_indexes', now()),
-  ('0003_sessions', now())
+  ('0003_sessions', now()),
+  ('0005_api_tokens', now())
 on conflict (name) do nothing;
 
 -- ============================================================================
@@ -332,6 +348,24 @@ create policy viewgen_member_settle on credit_ledger for update to authenticated
   with check (user_id = (select auth.uid())::text and state in ('committed', 'refunded'));
 drop policy if exists viewgen_admin_all on credit_ledger;
 create policy viewgen_admin_all on credit_ledger for all to viewgen_admin
+  using (true) with check (true);
+
+-- api_tokens (HTTP API bearer tokens, migration 0005_api_tokens): a member lists, creates,
+-- renames and revokes their own tokens (the UI's account panel); nobody may delete one,
+-- so a revoked token stays listed. Looking a token up by its hash for a request happens
+-- as the login role, before anyone is known (like sign-in), so members need no access
+-- to other rows.
+revoke all on table api_tokens from anon, authenticated;
+grant select, insert on table api_tokens to authenticated;
+grant update (name, revoked_at, last_used_at) on table api_tokens to authenticated;
+grant select, insert, update on table api_tokens to viewgen_admin;
+alter table api_tokens enable row level security;
+drop policy if exists viewgen_member_own on api_tokens;
+create policy viewgen_member_own on api_tokens for all to authenticated
+  using (user_id = (select auth.uid())::text)
+  with check (user_id = (select auth.uid())::text);
+drop policy if exists viewgen_admin_all on api_tokens;
+create policy viewgen_admin_all on api_tokens for all to viewgen_admin
   using (true) with check (true);
 
 -- ============================================================================

@@ -202,6 +202,7 @@ def _extensions() -> list[Extension]:
         ("viewgen.providers.doctor", "register_cli"),
         ("viewgen.demo", "register_cli"),
         ("viewgen.store.transfer", "register_cli"),
+        ("viewgen.api.commands", "register_cli"),  # serve, tokens create|list|revoke
     ):
         try:
             mod = __import__(module, fromlist=[attr])

@@ -125,6 +125,15 @@ class Settings(BaseSettings):
     generating_timeout_s: int = 900
     view_workers: int = 4
 
+    # HTTP API (python -m viewgen serve; viewgen/api): requests per minute per token
+    # (0: no limit), the largest request body (default: room for a reference photo and a
+    # logo at max_upload_mb as base64), lifetime of its signed image URLs, and the key
+    # that signs them (default: generated once into <data_dir>/api-signing.key)
+    api_rate_per_minute: int = 120
+    api_max_body_mb: float | None = None
+    api_url_expiry_s: int = 900
+    api_signing_secret: SecretStr | None = None
+
     @model_validator(mode="after")
     def _providers_from_keys(self) -> Settings:
         # setting the two keys is all a user needs to switch from the offline renderer;
