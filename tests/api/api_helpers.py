@@ -26,6 +26,7 @@ class LiveServer:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.port = 0
+        self.app = app
 
     def start(self) -> LiveServer:
         self.thread.start()

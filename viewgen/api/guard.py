@@ -153,12 +153,14 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     def _message(self) -> str:
-        mb = self.max_bytes / (1024 * 1024)
-        return (f"The request body is larger than this server accepts ({mb:.1f} MB); "
+        size = (f"{self.max_bytes / (1024 * 1024):.1f} MB" if self.max_bytes >= 1024 * 1024
+                else f"{self.max_bytes // 1024} KB")
+        return (f"The request body is larger than this server accepts ({size}); "
                 "send a smaller image (VIEWGEN_MAX_UPLOAD_MB / VIEWGEN_API_MAX_BODY_MB).")
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(error_body("body_too_large", self._message())).encode()
+        body = json.dumps(error_body("body_too_large", self._message()),
+                          separators=(",", ":")).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close")]})
