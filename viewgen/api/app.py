@@ -25,8 +25,9 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import FastAPI, Query, Request, Security
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
 from viewgen.api import errors as api_errors
@@ -86,6 +87,12 @@ class Api:
                                           lifetime_s=settings.api_url_expiry_s)
         self.auth = Authenticator(studio.repo, settings, supabase_client=supabase_client)
         self.limiter = RateLimiter(settings.api_rate_per_minute)
+
+    def who(self, bearer: HTTPAuthorizationCredentials | None) -> Caller:
+        """The authenticated caller, counted against their rate limit."""
+        found = self.auth.caller(f"{bearer.scheme} {bearer.credentials}" if bearer else None)
+        self.limiter.check(found.limit_key)
+        return found
 
     # -- images -------------------------------------------------------------------
     def url(self, request: Request, key: str | None) -> str | None:
@@ -151,16 +158,11 @@ class Api:
                             headers={"Location": path})
 
 
-def _caller(request: Request,
-            authorization: Annotated[str | None, Header()] = None) -> Caller:
-    """The authenticated caller, counted against their rate limit."""
-    api: Api = request.app.state.api
-    found = api.auth.caller(authorization)
-    api.limiter.check(found.limit_key)
-    return found
-
-
-Who = Annotated[Caller, Depends(_caller)]
+# the bearer credential is read on the event loop (no thread hop); the token lookup
+# runs in the route's own worker thread, so a request costs one hop, not two
+_bearer = HTTPBearer(auto_error=False, description="an API token (vg_...) or, on a "
+                     "Supabase deployment, a Supabase access token")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 Wait = Annotated[bool, Query(description="false: return 202 and a status URL at once")]
 
 
@@ -181,8 +183,9 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
     # ------------------------------------------------------------------ the seed's routes
     @app.post("/api/generate-front-view", response_model=s.FrontViewResponse,
               responses={202: {"model": s.Accepted}}, tags=["seed"])
-    def generate_front_view(body: s.GenerateFrontRequest, request: Request, who: Who,
+    def generate_front_view(body: s.GenerateFrontRequest, request: Request, bearer: Bearer,
                             wait: Wait = True) -> Any:
+        who = api.who(bearer)
         image = decode_image(body.image, "reference image")
         logo = decode_image(body.logo, "logo")
         session_id = body.sessionId or str(uuid.uuid4())
@@ -203,8 +206,9 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
 
     @app.post("/api/approve-front-view", response_model=s.ApproveResponse,
               responses={202: {"model": s.Accepted}}, tags=["seed"])
-    def approve_front_view(body: s.ApproveFrontRequest, request: Request, who: Who,
+    def approve_front_view(body: s.ApproveFrontRequest, request: Request, bearer: Bearer,
                            wait: Wait = True) -> Any:
+        who = api.who(bearer)
         before = studio.balance(who.user)
         extra: dict[str, Any] = {} if wait else {"wait": False}
         if body.approved:
@@ -237,8 +241,9 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
 
     @app.post("/api/generate-additional-views", response_model=s.ViewsResponse,
               responses={202: {"model": s.Accepted}}, tags=["seed"])
-    def generate_additional_views(body: s.AdditionalViewsRequest, request: Request, who: Who,
+    def generate_additional_views(body: s.AdditionalViewsRequest, request: Request, bearer: Bearer,
                                   wait: Wait = True) -> Any:
+        who = api.who(bearer)
         before = studio.balance(who.user)
         if not wait:
             if accepts(studio.run_views, "wait"):
@@ -259,12 +264,13 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
     # ------------------------------------------------------------------ around them
     @app.get("/api/products", response_model=s.ProductList, tags=["products"])
     def list_products(
-        request: Request, who: Who,
+        request: Request, bearer: Bearer,
         status: Annotated[list[Status] | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
         userId: Annotated[str | None, Query(description="admins only")] = None,
     ) -> Any:
+        who = api.who(bearer)
         if userId and userId != who.user.id and not who.user.is_admin:
             raise PermissionDenied("Only an admin can list another person's products.")
         filters: dict[str, Any] = {"statuses": status, "limit": limit, "offset": offset}
@@ -280,7 +286,8 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
             for a in rows], limit=limit, offset=offset)
 
     @app.get("/api/products/{approval_id}", response_model=s.Product, tags=["products"])
-    def get_product(approval_id: str, request: Request, who: Who) -> Any:
+    def get_product(approval_id: str, request: Request, bearer: Bearer) -> Any:
+        who = api.who(bearer)
         approval = studio.get(who.user, approval_id)
         revisions = studio.revisions(who.user, approval_id)
         history = studio.history(who.user, approval_id)
@@ -309,8 +316,9 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
 
     @app.post("/api/products/{approval_id}/regenerate", response_model=s.RegenerateResponse,
               responses={202: {"model": s.Accepted}}, tags=["products"])
-    def regenerate(approval_id: str, body: s.RegenerateRequest, request: Request, who: Who,
+    def regenerate(approval_id: str, body: s.RegenerateRequest, request: Request, bearer: Bearer,
                    wait: Wait = True) -> Any:
+        who = api.who(bearer)
         before = studio.balance(who.user)
         if not wait:
             if accepts(studio.regenerate, "wait"):
@@ -330,7 +338,8 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
 
     @app.post("/api/products/{approval_id}/retry-front", response_model=s.FrontViewResponse,
               responses={202: {"model": s.Accepted}}, tags=["products"])
-    def retry_front(approval_id: str, request: Request, who: Who, wait: Wait = True) -> Any:
+    def retry_front(approval_id: str, request: Request, bearer: Bearer, wait: Wait = True) -> Any:
+        who = api.who(bearer)
         before = studio.balance(who.user)
         if not wait:
             if not accepts(studio.retry_front, "wait"):
@@ -344,7 +353,8 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
             credits=api.credits(who, before))
 
     @app.get("/api/me", response_model=s.Me, tags=["account"])
-    def me(who: Who) -> Any:
+    def me(bearer: Bearer) -> Any:
+        who = api.who(bearer)
         user = who.user
         return s.Me(id=user.id, email=user.email, displayName=user.display_name,
                     role=user.role.value, authenticatedWith=who.via,
