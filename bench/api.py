@@ -226,14 +226,25 @@ def measure(studio: Studio, user, api: httpx.Client) -> dict[str, object]:
                                studio.history(user, product)), 1)
     for c in clients:
         c.close()
-    return {"times": times, "rps_1": rps_1, "rps_8": rps_8, "direct_rps": direct_rps}
+    # where the added time goes: a bare HTTP round trip, and the token lookup alone
+    bare = httpx.Client(base_url=str(api.base_url), timeout=60)
+    http_only = statistics.median(_ms(lambda: bare.get("/api/no-such-route"))
+                                  for _ in range(N))
+    bare.close()
+    token = api.headers["authorization"].split(" ", 1)[1]
+    lookup = statistics.median(_ms(lambda: tokens.authenticate(studio.repo, token))
+                               for _ in range(N))
+    balance = statistics.median(_ms(lambda: studio.balance(user)) for _ in range(N))
+    return {"times": times, "rps_1": rps_1, "rps_8": rps_8, "direct_rps": direct_rps,
+            "http_only": http_only, "lookup": lookup, "balance": balance}
 
 
 def report(rows: dict[str, object]) -> None:
     times = rows["times"]
     assert isinstance(times, dict)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"API overhead at L = 0, N = {N} calls per route (median ms; the API in a uvicorn "
-          "child process)")
+          f"child process; load average {load} on {os.cpu_count()} CPUs)")
     print(f"{'route':<28}{'Studio':>10}{'API':>10}{'added':>10}")
     added_all: list[float] = []
     for name, (direct, via) in times.items():
@@ -243,6 +254,9 @@ def report(rows: dict[str, object]) -> None:
     print(f"{'GET /api/products/{id} req/s, 1 client':<48}{rows['rps_1']:>10.0f}")
     print(f"{'GET /api/products/{id} req/s, 8 clients':<48}{rows['rps_8']:>10.0f}")
     print(f"{'Studio.get + revisions + history calls/s':<48}{rows['direct_rps']:>10.0f}")
+    print(f"{'of the added: HTTP round trip, no auth (ms)':<48}{rows['http_only']:>10.2f}")
+    print(f"{'of the added: token lookup per call (ms)':<48}{rows['lookup']:>10.2f}")
+    print(f"{'of the added: a balance read, seed routes do 2 (ms)':<48}{rows['balance']:>10.2f}")
     added = statistics.median(added_all)
     print(f"headline: median added latency {added:.2f} ms per call = {added / GOAL_MS:.2f}x "
           f"the {GOAL_MS:.0f} ms goal")

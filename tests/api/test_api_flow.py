@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import io
+
 import httpx
-from api_helpers import data_url, photo
+from api_helpers import client, data_url, photo, token_for
 from PIL import Image
+from sqlalchemy import select
+
+from viewgen.blobs import LocalBlobStore
+from viewgen.providers.offline import OfflineExtractor, OfflineGenerator
+from viewgen.store import schema as t
+from viewgen.workflow import Studio
 
 
-def _png_size(client: httpx.Client, url: str) -> tuple[int, int]:
+def _png_size(url: str) -> tuple[int, int]:
     # a signed link needs no bearer token: fetch it with a bare client
     response = httpx.get(url, timeout=30)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "image/png"
-    import io
-
     return Image.open(io.BytesIO(response.content)).size
 
 
@@ -31,7 +37,7 @@ def test_seed_routes_charge_one_product_and_return_signed_views(alice_api: httpx
     assert body["status"] == "front_review"
     assert "mug" in body["frontView"]["prompt"].lower()
     assert "/api/images/" in body["frontView"]["url"] and "sig=" in body["frontView"]["url"]
-    assert _png_size(alice_api, body["frontView"]["url"]) == (256, 256)
+    assert _png_size(body["frontView"]["url"]) == (256, 256)
     approval_id = body["approvalId"]
 
     approved = alice_api.post("/api/approve-front-view",
@@ -48,7 +54,7 @@ def test_seed_routes_charge_one_product_and_return_signed_views(alice_api: httpx
     assert set(got) == {"back", "side", "top", "bottom"}
     for view, image in got.items():
         assert view in image["prompt"].lower()
-        assert _png_size(alice_api, image["url"]) == (256, 256)
+        assert _png_size(image["url"]) == (256, 256)
 
     after = alice_api.get("/api/me").json()["credits"]
     assert start - after == prices["product"]  # the product's price, whatever it is set to
@@ -119,3 +125,37 @@ def test_openapi_docs_are_served(server) -> None:
     for path in ("/api/generate-front-view", "/api/approve-front-view",
                  "/api/generate-additional-views", "/api/products/{approval_id}", "/api/me"):
         assert path in spec["paths"]
+
+
+class SignedUrlStore(LocalBlobStore):
+    """A local store that, like Supabase Storage, mints its own signed URLs."""
+
+    def url(self, key: str) -> str | None:
+        return f"https://storage.example/object/sign/images/{key}?token=t"
+
+
+def test_a_store_with_its_own_signed_urls_is_used_as_is(serve, settings, repo, alice) -> None:
+    studio = Studio(settings, repo, SignedUrlStore(settings.blob_dir), OfflineGenerator(),
+                    OfflineExtractor())
+    try:
+        server = serve(studio)
+        with client(server, token_for(repo, alice)) as api:
+            front = api.post("/api/generate-front-view", json={"text": "a grey felt hat"})
+            url = front.json()["frontView"]["url"]
+            assert url.startswith("https://storage.example/object/sign/images/")
+            assert url.endswith("/front-1.png?token=t")
+    finally:
+        studio.close()
+    with repo.engine.connect() as conn:  # the database keeps the key, never a URL
+        stored = conn.execute(select(t.product_view_approvals.c.front_key)).scalar_one()
+    assert stored.endswith("/front-1.png") and "://" not in stored
+
+
+def test_an_admin_may_list_another_persons_products(server, repo, admin, alice_api,
+                                                    alice) -> None:
+    approval_id = alice_api.post("/api/generate-front-view",
+                                 json={"text": "a cork coaster"}).json()["approvalId"]
+    with client(server, token_for(repo, admin)) as boss:
+        assert boss.get("/api/products").json()["products"] == []  # their own by default
+        listed = boss.get("/api/products", params={"userId": alice.id}).json()["products"]
+        assert [p["id"] for p in listed] == [approval_id]
