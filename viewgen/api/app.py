@@ -213,10 +213,13 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
         extra: dict[str, Any] = {} if wait else {"wait": False}
         if body.approved:
             if body.features is not None:
-                if not accepts(studio.approve, "features"):
+                edited = _features(body.features)  # 422 for a record that does not fit
+                keyword = next((k for k in ("features", "edited_features")
+                                if accepts(studio.approve, k)), None)
+                if keyword is None:
                     raise NotAvailable("This server cannot take edited features yet; approve "
                                        "without `features`.")
-                extra["features"] = _features(body.features)
+                extra[keyword] = edited
             if not wait and not accepts(studio.approve, "wait"):
                 raise _no_async()
             approval = studio.approve(who.user, body.approvalId, **extra)
