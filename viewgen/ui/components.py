@@ -222,6 +222,9 @@ def sidebar(user: User, services: Services) -> None:
         st.caption(f"Images by the **{services.settings.provider_label}**")
         st.button("Sign out", key="sign_out", on_click=sign_out, args=(services,),
                   icon=":material/logout:", width="stretch")
+        from viewgen.ui.tokens_panel import tokens_panel  # API tokens (issue 10)
+
+        tokens_panel(studio.repo, user)
         if token := state.get(state.SESSION_TOKEN):
             session_cookie(token, services.settings.session_days)
 
