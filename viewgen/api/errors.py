@@ -117,7 +117,8 @@ def error_response(error: ViewgenError) -> JSONResponse:
     if isinstance(error, InsufficientCredits):
         extra = {"needed": error.needed, "balance": error.balance}
     if status >= 500 or isinstance(error, ProviderError):
-        log.warning("%s %s: %s", status, code, error.detail or error.user_message)
+        # the type and the person's message only: a provider's raw detail stays out of logs
+        log.warning("%s %s (%s): %s", status, code, type(error).__name__, error.user_message)
     return JSONResponse(error_body(code, error.user_message, **extra), status_code=status,
                         headers=headers)
 
