@@ -2,13 +2,19 @@
 
 The second test needs ``Studio.approve(actor, approval_id, features=ExtractedFeatures)``
 from the seedparity branch; until it is merged the API answers 503 ``not_available``
-and that test fails.
+and that test skips, saying so.
 """
 
 from __future__ import annotations
 
 import httpx
+import pytest
 from api_helpers import error_of
+
+from viewgen.api.app import accepts
+from viewgen.workflow import Studio
+
+EDITABLE = accepts(Studio.approve, "features") or accepts(Studio.approve, "edited_features")
 
 
 def _front(api: httpx.Client) -> str:
@@ -27,8 +33,9 @@ def test_edited_features_that_do_not_fit_the_record_are_422(alice_api) -> None:
     assert still["status"] == "front_review"  # nothing changed
 
 
+@pytest.mark.skipif(not EDITABLE, reason="needs Studio.approve(..., features=...) "
+                    "(issue 10 part 3, branch seedparity)")
 def test_edited_features_anchor_the_views(alice_api) -> None:
-    # needs Studio.approve(..., features=...) (seedparity)
     approval_id = _front(alice_api)
     edited = {"colors": [{"hex": "#1B3A8C", "name": "navy", "usage": "primary"}],
               "materials": ["cashmere"], "keyElements": ["fringe"],
@@ -40,3 +47,12 @@ def test_edited_features_anchor_the_views(alice_api) -> None:
     views = alice_api.post("/api/generate-additional-views",
                            json={"approvalId": approval_id}).json()["views"]
     assert all("cashmere" in v["prompt"].lower() for v in views.values())
+
+
+@pytest.mark.skipif(EDITABLE, reason="Studio.approve takes edited features")
+def test_until_features_can_be_edited_the_api_says_so(alice_api) -> None:
+    approval_id = _front(alice_api)
+    refused = alice_api.post("/api/approve-front-view", json={
+        "approvalId": approval_id, "approved": True, "features": {"description": "x"}})
+    assert error_of(refused) == (503, "not_available")
+    assert alice_api.get(f"/api/products/{approval_id}").json()["status"] == "front_review"
