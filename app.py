@@ -22,6 +22,7 @@ pages = [
     st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:",
             url_path="generate", default=True),
     st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+    st.Page("pages/batch.py", title="Batch", icon=":material/table_view:", url_path="batch"),
     st.Page("pages/admin.py", title="Admin", icon=":material/monitoring:", url_path="admin",
             visibility="visible" if admin else "hidden"),
 ]

@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from viewgen.auth import create_account
+from viewgen.compose import build_studio
 from viewgen.settings import Settings
-from viewgen.workflow import build_studio
 
 PRODUCTS = [
     "navy leather messenger bag with a tan strap",

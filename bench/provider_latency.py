@@ -37,11 +37,12 @@ from fakes import (  # noqa: E402
 
 from viewgen import credits  # noqa: E402
 from viewgen.auth import create_account  # noqa: E402
+from viewgen.compose import build_studio  # noqa: E402
 from viewgen.domain import GenerationRequest, Status, ViewType  # noqa: E402
 from viewgen.errors import ViewgenError  # noqa: E402
 from viewgen.providers.limits import reset_limiters  # noqa: E402
 from viewgen.settings import Settings  # noqa: E402
-from viewgen.workflow import Studio, build_studio  # noqa: E402
+from viewgen.workflow import Studio  # noqa: E402
 
 L = 0.25  # seconds of provider latency per call
 REPEATS = 3

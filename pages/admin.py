@@ -18,6 +18,7 @@ import streamlit as st
 from viewgen import Status, analytics
 from viewgen.analytics import Filters
 from viewgen.ui import components, guard, state
+from viewgen.ui.queue_panel import queue_panel
 
 user, svc = guard.require_admin("Admin", page="pages/admin.py")
 repo = svc.studio.repo
@@ -345,11 +346,12 @@ st.title("Admin")
 filters = filter_bar()
 headline(filters)
 tabs = st.tabs(["Charts", "Approvals", "Revision history", "Revisions", "Credit ledger",
-                "Provider calls", "Users & credits"], key=state.W_ADMIN_TAB, on_change="rerun",
-               bind="query-params")
+                "Provider calls", "Users & credits", "Queues"], key=state.W_ADMIN_TAB,
+               on_change="rerun", bind="query-params")
 drawers = [lambda: charts(filters), lambda: approvals_tab(filters),
            lambda: history_tab(filters), lambda: revisions_tab(filters),
-           lambda: ledger_tab(filters), lambda: calls_tab(filters), users_tab]
+           lambda: ledger_tab(filters), lambda: calls_tab(filters), users_tab,
+           lambda: queue_panel(svc, user)]
 for tab, draw in zip(tabs, drawers, strict=True):
     if tab.open:
         with tab:

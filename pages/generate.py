@@ -1,10 +1,13 @@
 """Generate: a product from a description or a photo, in five steps.
 
-Input -> Front view -> Review -> More views -> Done. The step machine lives in session
-state (``viewgen.ui.state``): a button only records an ``Action``; the next run carries
-it out inside ``st.status`` so people see what is happening, records the result in
-plain keys before drawing anything else, and reruns into the step the product is now
-in. Errors show their ``user_message``; the step and the inputs stay as they were.
+Input -> Front view -> Review -> More views -> Done. A button only records an
+``Action``; the next run starts that work (a durable workflow: it returns at once and
+keeps running if the browser closes), records the result in plain keys and reruns
+into the step the product is now in. While the product is generating the page polls
+its state from the database (``st.fragment(run_every=...)``), so a reload (the
+product's id is in the address, ``?product=``), a second tab or another app replica
+shows the same live progress. Errors show their ``user_message``; the step and the
+inputs stay as they were.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import streamlit as st
 
 from viewgen import ALL_VIEWS, Approval, Status, ViewType
 from viewgen.ui import components, guard, state
+from viewgen.ui.features_form import features_form
 from viewgen.ui.state import Action, Step, Upload
 
 user, svc = guard.require_user("Generate", page="pages/generate.py")
@@ -27,20 +31,25 @@ IMAGE_TYPES = ["png", "jpg", "jpeg", "webp"]
 
 
 def current_approval() -> Approval | None:
-    approval_id = state.get(state.GEN_APPROVAL)
+    approval_id = state.get(state.GEN_APPROVAL) or st.query_params.get("product")
     if not approval_id:
         return None
     approval, error = components.attempt(studio.get, user, approval_id)
     if approval is None:
         state.reset_generate()
+        st.query_params.pop("product", None)
         state.put(state.GEN_ERROR, error)
+        return None
+    state.put(state.GEN_APPROVAL, approval.id)
+    if st.query_params.get("product") != approval.id:
+        st.query_params["product"] = approval.id
     return approval
 
 
 def step_of(approval: Approval | None, action: Action | None) -> Step:
     if action is not None:
         return {"front": Step.FRONT, "reject": Step.FRONT, "retry_front": Step.FRONT,
-                "approve": Step.VIEWS, "views": Step.VIEWS}.get(action.kind, Step.INPUT)
+                "approve": Step.REVIEW, "views": Step.VIEWS}.get(action.kind, Step.INPUT)
     if approval is None or approval.status == Status.INPUT:
         return Step.INPUT
     if approval.status in (Status.FRONT_REVIEW, Status.REVISION_REQUESTED):
@@ -81,6 +90,7 @@ def forget_upload(plain: str, widget: str) -> None:
 
 def start_new() -> None:
     state.reset_generate()
+    st.query_params.pop("product", None)
 
 
 def finish(approval: Approval | None, error: str | None, *, next_action: Action | None = None,
@@ -106,101 +116,39 @@ def do_front() -> None:
     text = state.get(state.GEN_TEXT)
     reference: Upload | None = state.get(state.GEN_REFERENCE)
     logo: Upload | None = state.get(state.GEN_LOGO)
-    with st.status("Generating the front view…", expanded=True) as status:
-        st.write(f"Reserving {prices.front} credits.")
-        st.write("Reading your reference photo." if reference
-                 else "Writing the prompt from your description.")
-        if logo:
-            st.write("Placing your logo on the front.")
-        st.write(f"Drawing with the {settings.provider_label}…")
-        approval, error = components.attempt(
-            studio.start_front, user, text=text, image=reference.data if reference else None,
-            logo=logo.data if logo else None, session_id=state.session_id())
-        finish(approval, error)
-        if error:
-            status.update(label="The front view could not be generated", state="error",
-                          expanded=False)
-        else:
-            status.update(label="Front view ready", state="complete")
+    approval, error = components.attempt(
+        studio.start_front, user, text=text, image=reference.data if reference else None,
+        logo=logo.data if logo else None, session_id=state.session_id(), wait=False)
+    finish(approval, error)
     st.rerun()
 
 
 def do_reject(approval: Approval, action: Action) -> None:
-    with st.status("Generating a new front view…", expanded=True) as status:
-        st.write(f"Recording your feedback: “{action.feedback or ''}”")
-        rejected, error = components.attempt(studio.reject, user, approval.id,
-                                             action.feedback or "")
-        finish(None, error, next_action=Action("retry_front"), keep_feedback=True)
-        if error:
-            status.update(label="The front view was not rejected", state="error",
-                          expanded=False)
-            st.rerun()
-        retry_front(rejected or approval, status)
+    _, error = components.attempt(studio.reject, user, approval.id, action.feedback or "")
+    if error:
+        finish(None, error, keep_feedback=True)
+        st.rerun()
+    fresh, error = components.attempt(studio.retry_front, user, approval.id, wait=False)
+    finish(fresh, error)
     st.rerun()
 
 
 def do_retry_front(approval: Approval) -> None:
-    with st.status("Generating a new front view…", expanded=True) as status:
-        retry_front(approval, status)
+    fresh, error = components.attempt(studio.retry_front, user, approval.id, wait=False)
+    finish(fresh, error)
     st.rerun()
 
 
-def retry_front(approval: Approval, status) -> None:
-    price = studio.front_price(approval)
-    st.write(f"Reserving {price} credits.")
-    if approval.feedback_history:
-        st.write("Applying your feedback: " + "; ".join(f"“{f}”" for f in
-                                                       approval.feedback_history))
-    st.write(f"Drawing with the {settings.provider_label}…")
-    fresh, error = components.attempt(studio.retry_front, user, approval.id)
-    finish(fresh, error)
-    if error:
-        status.update(label="The new front view could not be generated", state="error",
-                      expanded=False)
-    else:
-        status.update(label="New front view ready", state="complete")
-
-
-def do_approve(approval: Approval) -> Approval | None:
-    with st.status("Approving the front view…", expanded=True) as status:
-        st.write("Measuring its colours, materials and key elements.")
-        approved, error = components.attempt(studio.approve, user, approval.id)
-        finish(approved, error, next_action=Action("views"))
-        if error:
-            status.update(label="The front view could not be approved", state="error",
-                          expanded=False)
-            return None
-        status.update(label="Front view approved · features extracted", state="complete")
-    return approved
+def do_approve(approval: Approval) -> None:
+    approved, error = components.attempt(studio.approve, user, approval.id, wait=False)
+    finish(approved, error)
+    st.rerun()
 
 
 def do_views(approval: Approval, action: Action) -> None:
-    batch = state.get(state.GEN_BATCH)
-    if batch is None or batch.approval_id != approval.id:
-        views = [ViewType(v) for v in action.views] or None
-        batch, error = components.attempt(studio.start_views, user, approval.id, views)
-        if batch is None:
-            finish(None, error)
-            st.rerun()
-        state.put(state.GEN_BATCH, batch)
-    names = ", ".join(v.value for v in batch.views)
-    total = len(batch.views)
-    with st.status(f"Generating the {names} view{'s' if total > 1 else ''}…",
-                   expanded=True) as status:
-        st.caption("They are drawn in parallel from the approved front and its features; "
-                   "each one appears here as soon as it is ready.")
-        components.watch_batch(batch, svc, user, status)
-        final, error = components.attempt(batch.wait, 120)
-        state.drop(state.GEN_BATCH)
-        finish(final, error)
-        if final is not None and final.status == Status.COMPLETE:
-            status.update(label="Checking that the views agree with the front…")
-            components.attempt(studio.wait_for_analysis, approval.id, timeout=10)
-            status.update(label="All five views are ready", state="complete")
-        else:
-            failed = len(final.view_errors) if final else total
-            status.update(label=f"{failed} view{'s' if failed != 1 else ''} failed: "
-                                "retry below", state="error", expanded=False)
+    views = [ViewType(v) for v in action.views] or None
+    batch, error = components.attempt(studio.start_views, user, approval.id, views)
+    finish(None if batch is None else approval, error)
     st.rerun()
 
 
@@ -215,10 +163,7 @@ def carry_out(action: Action, approval: Approval | None) -> None:
     elif action.kind == "retry_front":
         do_retry_front(approval)
     elif action.kind == "approve":
-        approved = do_approve(approval)
-        if approved is None:
-            st.rerun()
-        do_views(approved, Action("views"))
+        do_approve(approval)
     elif action.kind == "views":
         do_views(approval, action)
     state.drop(state.GEN_ACTION)
@@ -275,9 +220,14 @@ def price_card(balance: int | None) -> None:
     with st.container(border=True):
         st.markdown("#### What it costs")
         st.markdown(
-            f"- **Front view:** {prices.front} credits\n"
-            f"- **New front after a rejection:** {prices.retry} credits\n"
-            f"- **Back, side, top and bottom:** {prices.view} credit each\n\n"
+            f"- **Front view:** {components.credits_label(prices.front)}\n"
+            f"- **New front after a rejection:** {components.credits_label(prices.retry)}\n"
+            + ("- **Back, side, top and bottom:** included\n"
+               if prices.view == 0 else
+               f"- **Back, side, top and bottom:** {components.credits_label(prices.view)} "
+               "each\n")
+            + f"- **Regenerating a view later:** {components.credits_label(prices.regenerate)}"
+              "\n\n"
             f"A product approved first time costs **{whole} credits** in all. "
             "Credits are only spent on images you get; a failed image is refunded."
         )
@@ -312,6 +262,11 @@ def rejected_versions(approval: Approval) -> None:
 
 
 def draw_review(approval: Approval) -> None:
+    if studio.busy(approval) == "approve":
+        components.show_image(components.image_bytes(svc, user, approval.key(ViewType.FRONT)),
+                              "Front view", width=360)
+        live_progress(approval.id, "approve")
+        return
     left, right = st.columns([3, 2], gap="large")
     rejected = approval.status == Status.REVISION_REQUESTED
     with left:
@@ -335,7 +290,9 @@ def draw_review(approval: Approval) -> None:
             st.subheader("Review the front view")
             st.markdown("If it looks right, approve it: its colours, materials and shape then "
                         "anchor the **back, side, top and bottom** views, generated next.")
-            st.button(f"Approve · {components.credits_label(prices.for_views(4))} for 4 views",
+            views_price = prices.quote_views(approval).credits
+            st.button("Approve" + (f" · {components.credits_label(views_price)} for 4 views"
+                                   if views_price else " · the other views are included"),
                       type="primary", on_click=queue, args=(Action("approve"),), key="approve",
                       icon=":material/check:")
             st.divider()
@@ -354,11 +311,34 @@ def draw_review(approval: Approval) -> None:
                   key="start_over", icon=":material/restart_alt:")
 
 
+PROGRESS_S = 1.0
+BUSY_TEXT = {
+    "front": "Drawing the front view with the {provider}…",
+    "approve": "Approving: measuring the front's colours, materials and key elements…",
+    "views": "Drawing the {views} from the approved front and its features…",
+}
+
+
+@st.fragment(run_every=PROGRESS_S)
+def live_progress(approval_id: str, busy: str) -> None:
+    """Poll the product's state; rerun the page into the next step when the work ends."""
+    approval, _ = components.attempt(studio.get, user, approval_id)
+    if approval is None or studio.busy(approval) != busy:
+        st.rerun()
+    missing = [v.label.lower() for v in approval.missing_views] or ["views"]
+    text = BUSY_TEXT[busy].format(provider=settings.provider_label,
+                                  views=components.join_words(missing) + " views"
+                                  if missing != ["views"] else "views")
+    st.info(text, icon=":material/hourglass_top:")
+    if busy == "views":
+        draw_view_columns(approval, live=True)
+    st.caption("This keeps going if you close the page or reload it; the product also "
+               "appears in History.")
+
+
 def draw_front_failed(approval: Approval) -> None:
     if approval.status == Status.FRONT_GENERATING:
-        st.info("This front view is still being generated in another window. Refresh in a "
-                "moment to see it.", icon=":material/hourglass_top:")
-        st.button("Refresh", key="refresh_front", icon=":material/refresh:")
+        live_progress(approval.id, "front")
         return
     if not state.get(state.GEN_ERROR) and approval.error:
         st.error(approval.error)
@@ -370,8 +350,7 @@ def draw_front_failed(approval: Approval) -> None:
               key="start_over_failed", icon=":material/restart_alt:")
 
 
-def draw_views(approval: Approval) -> None:
-    st.subheader("The other views")
+def draw_view_columns(approval: Approval, *, live: bool = False) -> list[ViewType]:
     columns = st.columns(len(ALL_VIEWS))
     failed = [v for v in ALL_VIEWS if v.value in approval.view_errors and not approval.key(v)]
     for column, view in zip(columns, ALL_VIEWS, strict=True):
@@ -379,10 +358,10 @@ def draw_views(approval: Approval) -> None:
             key = approval.key(view)
             if key:
                 components.show_image(components.image_bytes(svc, user, key), view.label)
-            elif view in failed:
+            elif view in failed and not live:
                 components.placeholder(f"{view.label} failed", height=150)
                 st.caption(approval.view_errors[view.value])
-                st.button(f"Retry · {components.credits_label(prices.view)}",
+                st.button(f"Retry · {components.credits_label(prices.for_view(approval, view))}",
                           key=f"retry_{view.value}",
                           on_click=queue, args=(Action("views", views=(view.value,)),),
                           icon=":material/refresh:")
@@ -390,16 +369,42 @@ def draw_views(approval: Approval) -> None:
                 components.placeholder(f"{view.label}: rendering…", height=150)
             else:
                 components.placeholder(f"{view.label}: not generated yet", height=150)
-    missing = approval.missing_views
+    return failed
+
+
+def draw_views(approval: Approval) -> None:
+    st.subheader("The other views")
     if approval.status == Status.VIEWS_GENERATING:
-        st.info("These views are still being generated in another window.",
-                icon=":material/hourglass_top:")
-        st.button("Refresh", key="refresh_views", icon=":material/refresh:")
-    elif missing and (len(missing) > 1 or not failed):
+        live_progress(approval.id, "views")
+        return
+    if approval.status == Status.APPROVED and not approval.view_errors and len(
+            approval.missing_views) == 4:
+        left, right = st.columns([2, 3], gap="large")
+        with left:
+            components.show_image(
+                components.image_bytes(svc, user, approval.key(ViewType.FRONT)),
+                "Approved front", width=320)
+        with right:
+            st.markdown("#### Check the features")
+            st.caption("The other views are drawn from these. Correct anything that is "
+                       "wrong, then generate the views.")
+            corrected = features_form(approval.extracted_features,
+                                      key=f"features:{approval.id}")
+            if corrected is not None:
+                _, error = components.attempt(studio.correct_features, user, approval.id,
+                                              corrected)
+                if error:
+                    st.error(error)
+                else:
+                    st.success("Saved: the views will use your corrections.",
+                               icon=":material/check:")
+    failed = draw_view_columns(approval)
+    missing = approval.missing_views
+    if missing and (len(missing) > 1 or not failed):
         if not state.get(state.GEN_ERROR) and approval.error and not failed:
             st.error(approval.error)
         label = "Retry the failed views" if failed else "Generate the other views"
-        cost = components.credits_label(prices.for_views(len(missing)))
+        cost = components.credits_label(prices.quote_views(approval, missing).credits)
         st.button(f"{label} · {cost}", type="primary", key="generate_missing", on_click=queue,
                   args=(Action("views", views=tuple(v.value for v in missing)),),
                   icon=":material/auto_awesome:")
@@ -428,9 +433,17 @@ def draw_done(approval: Approval) -> None:
         st.divider()
         components.features_panel(approval.extracted_features)
     if not components.consistency_panel(approval.consistency):
-        st.info("Checking how well the views agree with the front…",
-                icon=":material/hourglass_top:")
-        st.button("Refresh the scores", key="refresh_scores", icon=":material/refresh:")
+        scores_pending(approval.id)
+
+
+@st.fragment(run_every=PROGRESS_S)
+def scores_pending(approval_id: str) -> None:
+    """The consistency check runs after the views land; show it when it is stored."""
+    fresh, _ = components.attempt(studio.get, user, approval_id)
+    if fresh is not None and fresh.consistency:
+        st.rerun()
+    st.info("Checking how well the views agree with the front…",
+            icon=":material/hourglass_top:")
 
 
 def downloads(approval: Approval) -> None:

@@ -332,9 +332,9 @@ def regenerate_form(approval: Approval) -> None:
                  placeholder="e.g. match the strap colour of the front")
     count = len(chosen or [])
     balance, _ = components.attempt(studio.balance, user)
-    cost = prices.for_views(count)
+    cost = prices.quote_regenerate(count).credits
     st.caption(f"{count} view{'s' if count != 1 else ''} × "
-               f"{components.credits_label(prices.view)} = "
+               f"{components.credits_label(prices.regenerate)} = "
                f"**{components.credits_label(cost)}**"
                + (f" · you have {balance:,}" if balance is not None else ""))
     st.button(f"Regenerate · {components.credits_label(cost)}" if count else "Regenerate",

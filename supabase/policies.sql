@@ -129,6 +129,39 @@ drop policy if exists viewgen_admin_all on credit_ledger;
 create policy viewgen_admin_all on credit_ledger for all to viewgen_admin
   using (true) with check (true);
 
+-- durable jobs (migration 0004): a member's own batches and rows; executors' heartbeats
+-- are the app's own (login role), readable by admins for the queue panel
+revoke all on table batches, batch_rows, workers from anon, authenticated;
+grant select, insert, update on table batches, batch_rows to authenticated;
+grant select, insert, update, delete on table batches, batch_rows to viewgen_admin;
+grant select on table workers to viewgen_admin;
+do $$
+declare s text;
+begin
+  s := pg_get_serial_sequence('batch_rows', 'id');
+  if s is not null then
+    execute format('grant usage on sequence %s to authenticated, viewgen_admin', s);
+  end if;
+end $$;
+alter table batches enable row level security;
+alter table batch_rows enable row level security;
+alter table workers enable row level security;
+drop policy if exists viewgen_member_own on batches;
+create policy viewgen_member_own on batches for all to authenticated
+  using (user_id = (select auth.uid())::text) with check (user_id = (select auth.uid())::text);
+drop policy if exists viewgen_admin_all on batches;
+create policy viewgen_admin_all on batches for all to viewgen_admin using (true) with check (true);
+-- a row belongs to its batch's owner: the batch must be theirs too
+drop policy if exists viewgen_member_own on batch_rows;
+create policy viewgen_member_own on batch_rows for all to authenticated
+  using (user_id = (select auth.uid())::text)
+  with check (user_id = (select auth.uid())::text and exists (
+    select 1 from batches b where b.id = batch_id and b.user_id = (select auth.uid())::text));
+drop policy if exists viewgen_admin_all on batch_rows;
+create policy viewgen_admin_all on batch_rows for all to viewgen_admin using (true) with check (true);
+drop policy if exists viewgen_admin_read on workers;
+create policy viewgen_admin_read on workers for select to viewgen_admin using (true);
+
 -- api_tokens (HTTP API bearer tokens, migration 0005_api_tokens): a member lists, creates,
 -- renames and revokes their own tokens (the UI's account panel); nobody may delete one,
 -- so a revoked token stays listed. Looking a token up by its hash for a request happens

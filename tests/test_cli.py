@@ -29,9 +29,10 @@ def test_generate_json_writes_five_views(tmp_path: Path) -> None:
     result = json.loads(proc.stdout)
     assert result["status"] == "complete"
     assert set(result["views"]) == {"front", "back", "side", "top", "bottom"}
-    for name, path in result["views"].items():
-        assert Path(path) == out / f"{name}.png"
-        with Image.open(path) as img:
+    for name, written in result["views"].items():
+        assert Path(written["path"]) == out / f"{name}.png"
+        assert written["prompt"]  # the prompt each view was drawn from, as the API gives it
+        with Image.open(written["path"]) as img:
             assert img.size == (1024, 1024)
     features = result["features"]
     assert set(features) >= {"colors", "materials", "keyElements", "estimatedDimensions",
@@ -40,8 +41,13 @@ def test_generate_json_writes_five_views(tmp_path: Path) -> None:
     assert "navy" in [c["name"] for c in features["colors"]]
     assert "leather" in features["materials"]
     assert set(result["consistency"]) == {"back", "side", "top", "bottom"}
-    assert result["credits"]["charged"] == 7
-    assert result["credits"]["balance"] == 50 - 7
+    # the seed's price: a product is 3 credits, its four other views included
+    assert result["prices"] == {"front": 3, "retry": 2, "view": 0, "regenerate": 1,
+                                "product": 3}
+    assert result["credits"]["charged"] == 3
+    assert result["credits"]["balance"] == 50 - 3
+    assert set(features["estimatedDimensions"]) >= {"width", "height", "depth", "unit"}
+    assert result["next"]["action"] == "regenerate" and result["next"]["credits"] == 1
 
 
 def test_review_flow_without_auto_approve(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ FEATURES = ExtractedFeatures(
             Color(hex="#C8A165", name="tan", usage="secondary")],
     materials=["leather", "brass"],
     keyElements=["tan shoulder strap", "brass buckle"],
-    estimatedDimensions="about 38 × 28 × 12 cm (W × H × D)",
+    estimatedDimensions={"width": 38, "height": 28, "depth": 12, "unit": "cm"},
     description="A navy leather messenger bag with a tan strap.",
 )
 
@@ -39,7 +39,8 @@ def test_other_views_carry_the_features_and_match_the_front(view: ViewType) -> N
     assert f"Generate ONLY the {view.value} view" in text
     assert "match the approved front exactly" in text
     for fragment in ("navy #1F2A44 (primary)", "tan #C8A165 (secondary)", "leather, brass",
-                     "tan shoulder strap", "38 × 28 × 12 cm"):
+                     "tan shoulder strap",
+                     "Dimensions: about 38 × 28 × 12 cm (width × height × depth)"):
         assert fragment in text
     assert prompts.CAMERAS[view] in text
     assert prompts.HIDDEN_FACES[view] in text
@@ -62,3 +63,22 @@ def test_prompt_for_dispatches_and_refuses_missing_features() -> None:
 def test_prompts_are_pure() -> None:
     assert prompts.view_prompt(ViewType.SIDE, FEATURES) == prompts.view_prompt(
         ViewType.SIDE, FEATURES)
+
+
+@pytest.mark.parametrize(("dims", "line"), [
+    ({"width": 11, "height": 8.5, "depth": None, "unit": "in"},
+     "- Dimensions: width about 11 in, height about 8.5 in (depth unknown: keep the "
+     "front's proportions)"),
+    ({"note": "roughly hand-sized"}, "- Dimensions: roughly hand-sized"),
+    ("Width: 28cm, Height: 22cm", "- Dimensions: width about 28 cm, height about 22 cm "
+     "(depth unknown: keep the front's proportions)"),
+])
+def test_the_dimensions_line_names_each_axis_or_keeps_the_note(dims, line: str) -> None:
+    features = FEATURES.model_copy(update={
+        "estimatedDimensions": ExtractedFeatures(estimatedDimensions=dims).estimatedDimensions})
+    assert line in prompts.feature_block(features).splitlines()
+
+
+def test_no_dimensions_means_no_dimensions_line() -> None:
+    features = FEATURES.model_copy(update={"estimatedDimensions": None})
+    assert "Dimensions" not in prompts.feature_block(features)

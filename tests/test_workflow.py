@@ -211,7 +211,7 @@ def test_regenerate_writes_numbered_revision(studio: Studio, member: User) -> No
     assert revision.changes_made["regenerated"] == ["back", "top"]
     assert revision.changes_made["preserved"] == ["front", "side", "bottom"]
     assert revision.changes_made["modifications"] == "darker"
-    assert _balance(studio, member) == before - 2 * studio.prices.view
+    assert _balance(studio, member) == before - 2 * studio.prices.regenerate
 
     after = studio.get(member, approval.id)
     assert after.status == Status.COMPLETE
@@ -333,6 +333,7 @@ def test_not_enough_credits_writes_nothing(studio: Studio, settings) -> None:
 
 
 def test_views_need_credits_for_all_four(studio: Studio, settings) -> None:
+    studio.prices = credits.Prices(front=3, retry=2, view=1, regenerate=1)  # priced views
     user = create_account(studio.repo, settings, "four@example.com", password_hash=None,
                           credits_granted=studio.prices.front + 3)
     approval = studio.start_front(user, text="olive canvas backpack")
@@ -377,7 +378,8 @@ def test_reconcile_fails_and_refunds_stuck_rows(studio: Studio, member: User) ->
     before = _balance(studio, member)
     with studio.repo.tx(member, write=True) as tx:
         reservation = credits.reserve(tx, member.id, 1, "back view", approval.id)
-        tx.transition(approval.id, Status.APPROVED, Status.VIEWS_GENERATING)
+        # a row stuck the way a pre-durable session left it: no workflow drives it
+        tx.transition(approval.id, Status.APPROVED, Status.VIEWS_GENERATING, workflow_id=None)
     assert _balance(studio, member) == before - 1
     assert studio.reconcile() == []  # not old enough yet
     with studio.repo.engine.begin() as conn:
@@ -396,6 +398,20 @@ def test_reconcile_fails_and_refunds_stuck_rows(studio: Studio, member: User) ->
     assert reservation
     final = studio.run_views(member, approval.id)  # the views can be retried from failed
     assert final.status == Status.COMPLETE
+
+
+def test_reconcile_fails_at_once_when_the_workflow_is_gone(studio: Studio, member: User) -> None:
+    """No 900 s wait when the workflow that owned the row has ended without settling it."""
+    approval = studio.start_front(member, text="walnut chair")
+    studio.approve(member, approval.id)
+    before = _balance(studio, member)
+    with studio.repo.tx(member, write=True) as tx:
+        credits.reserve(tx, member.id, 1, "back view", approval.id)
+        # still names the finished approval workflow: nothing will ever settle this row
+        tx.transition(approval.id, Status.APPROVED, Status.VIEWS_GENERATING)
+    assert studio.reconcile() == [approval.id]
+    assert studio.get(member, approval.id).status == Status.FAILED
+    assert _balance(studio, member) == before
 
 
 def test_same_seed_same_bytes(studio: Studio, member: User) -> None:

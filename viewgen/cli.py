@@ -21,9 +21,9 @@ from typing import Any
 
 from viewgen import credits
 from viewgen.auth import check_email, create_account, hash_password
-from viewgen.domain import Approval, Role, User
+from viewgen.domain import Approval, Role, User, ViewType
 from viewgen.errors import ViewgenError
-from viewgen.settings import Settings
+from viewgen.settings import Settings, load_settings
 from viewgen.store import SYSTEM
 
 CLI_USER = "cli@viewgen.local"
@@ -32,10 +32,10 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-def _studio(settings: Settings):
-    from viewgen.workflow import build_studio
+def _studio(settings: Settings, executor: str | None = None):
+    from viewgen.compose import build_studio
 
-    return build_studio(settings)
+    return build_studio(settings, executor=executor)
 
 
 def _cli_user(studio, email: str) -> User:
@@ -68,13 +68,17 @@ def _write_views(studio, user: User, approval: Approval, out: Path) -> dict[str,
 
 
 def _summary(studio, user: User, approval: Approval, out: Path, before: int) -> dict[str, Any]:
-    views = _write_views(studio, user, approval, out)
+    """The JSON the CLI prints: the API's shapes (views with their prompt, the features
+    with the dimensions object, prices and the price of the next action)."""
+    paths = _write_views(studio, user, approval, out)
     balance = studio.balance(user)
     features = approval.extracted_features
-    return {
+    prices = studio.prices
+    summary: dict[str, Any] = {
         "approval_id": approval.id,
         "status": approval.status.value,
-        "views": views,
+        "views": {view: {"path": path, "prompt": approval.prompt(ViewType(view))}
+                  for view, path in paths.items()},
         "features": features.public_json() if features else None,
         "consistency": {
             view: round(float(score.get("score", 0)), 1)
@@ -82,7 +86,12 @@ def _summary(studio, user: User, approval: Approval, out: Path, before: int) -> 
         },
         "view_errors": approval.view_errors,
         "credits": {"charged": before - balance, "balance": balance},
+        "prices": prices.as_json(),
+        "next": prices.next_quote(approval).as_json(),
     }
+    if approval.status.value == "front_review":
+        summary["retry"] = prices.quote_retry(approval).as_json()
+    return summary
 
 
 def _print(summary: dict[str, Any], as_json: bool) -> None:
@@ -90,7 +99,8 @@ def _print(summary: dict[str, Any], as_json: bool) -> None:
         print(json.dumps(summary, indent=2))
         return
     print(f"Product {summary['approval_id']}: {summary['status'].replace('_', ' ')}")
-    for view, path in summary["views"].items():
+    for view, written in summary["views"].items():
+        path = written["path"]
         score = summary["consistency"].get(view)
         note = f"  (consistency {score:.0f}/100)" if score is not None else ""
         print(f"  {view:<6} {path}{note}")
@@ -146,7 +156,7 @@ def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
-    studio = _studio(settings)
+    studio = _studio(settings, executor="off")
     password = args.password
     if password is None and sys.stdin.isatty() and not args.no_password:
         password = getpass.getpass("Password (empty for a command-line-only account): ") or None
@@ -163,7 +173,7 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
-    studio = _studio(settings)
+    studio = _studio(settings, executor="off")
     with studio.repo.tx(SYSTEM) as tx:
         rows = [(u, credits.balance(tx, u.id)) for u in tx.list_users()]
     for user, balance in rows:
@@ -172,7 +182,7 @@ def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users_grant(args: argparse.Namespace, settings: Settings) -> int:
-    studio = _studio(settings)
+    studio = _studio(settings, executor="off")
     with studio.repo.tx(SYSTEM, write=True) as tx:
         found = tx.user_credentials(check_email(args.email))
         if found is None:
@@ -184,11 +194,13 @@ def cmd_users_grant(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    from viewgen.workflow import build_studio
+    from viewgen.compose import build_studio
 
-    studio = build_studio(settings, reconcile=False)
+    studio = build_studio(settings, reconcile=False, executor="off")
     fixed = studio.reconcile(args.older_than)
-    print(f"Recovered {len(fixed)} interrupted generation(s).")
+    n = len(fixed)
+    print(f"Failed and refunded {n} interrupted {'generation' if n == 1 else 'generations'}; "
+          "workflows of dead executors were handed to live ones to resume.")
     return 0
 
 
@@ -202,6 +214,7 @@ def _extensions() -> list[Extension]:
         ("viewgen.providers.doctor", "register_cli"),
         ("viewgen.demo", "register_cli"),
         ("viewgen.store.transfer", "register_cli"),
+        ("viewgen.cli_jobs", "register_cli"),
         ("viewgen.api.commands", "register_cli"),  # serve, tokens create|list|revoke
     ):
         try:
@@ -274,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = Settings()
+        settings = load_settings()
         return int(args.func(args, settings) or 0)
     except ViewgenError as exc:
         print(f"error: {exc}", file=sys.stderr)

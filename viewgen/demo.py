@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime
 
 from viewgen import credits
+from viewgen.dimensions import parse_dimensions
 from viewgen.domain import ALL_VIEWS, OTHER_VIEWS, Role, Status, ViewType
 from viewgen.settings import Settings
 from viewgen.store import SYSTEM, Repository
@@ -238,7 +239,7 @@ def _features(product: dict[str, Any]) -> dict[str, Any]:
                    for (hx, name, usage), share in zip(product["colors"], shares, strict=False)],
         "materials": product["materials"],
         "keyElements": product["elements"],
-        "estimatedDimensions": product["dims"],
+        "estimatedDimensions": parse_dimensions(product["dims"]).model_dump(mode="json"),
         "description": product["text"].capitalize() + ".",
         "not_measured": [],
     }
@@ -305,6 +306,8 @@ class _Seeder:
 
     def ledger(self, at: datetime, user_id: str, approval_id: str | None, delta: int,
                reason: str, state: str) -> None:
+        if delta == 0:
+            return  # a free step writes no ledger row, as credits.reserve does
         self.rows["ledger"].append({
             "user_id": user_id, "delta": delta, "reason": reason, "approval_id": approval_id,
             "state": state, "created_at": at, "updated_at": at,
@@ -453,7 +456,7 @@ class _Seeder:
                     "user_feedback": note, "reason": "replaced", "created_at": at,
                 })
                 at, _ok = self.generate(at, user_id, aid, view, provider,
-                                        self.settings.price_view, f"{view} view")
+                                        self.settings.price_regenerate, f"{view} view")
             number += 1
             self.revision(row, pid, at, number, chosen,
                           [v.value for v in ALL_VIEWS if v.value not in chosen], note, note)

@@ -2,7 +2,9 @@
 
 ``ExtractedFeatures`` is the contract between the feature extractors (offline,
 OpenAI, Gemini), the prompts for the other views, the UI and the exports; its
-JSON field names (``keyElements``, ``estimatedDimensions``) match the seed's.
+JSON field names (``keyElements``, ``estimatedDimensions``) match the seed's, and so does
+the shape of ``estimatedDimensions``: ``{width, height, depth, unit}`` (``Dimensions``,
+from ``viewgen.dimensions``; text from older rows is parsed into it).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from viewgen.dimensions import Dimensions, format_dimensions, parse_dimensions
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -104,12 +108,29 @@ class ExtractedFeatures(BaseModel):
     colors: list[Color] = Field(default_factory=list)
     materials: list[str] = Field(default_factory=list)
     keyElements: list[str] = Field(default_factory=list)
-    estimatedDimensions: str | None = None
+    estimatedDimensions: Dimensions | None = None
     description: str = ""
     not_measured: list[str] = Field(
         default_factory=list,
-        description="feature fields the extractor could not measure (e.g. 'materials')",
+        description="feature fields the extractor could not measure (e.g. 'materials', "
+                    "'estimatedDimensions', 'estimatedDimensions.depth')",
     )
+
+    @field_validator("estimatedDimensions", mode="before")
+    @classmethod
+    def _dimensions(cls, value: Any) -> Any:
+        # older rows, exports and clients wrote the size as text: read it
+        if isinstance(value, str):
+            return parse_dimensions(value)
+        if isinstance(value, dict) and not any(
+                value.get(k) is not None for k in ("width", "height", "depth", "note")):
+            return None  # an all-null record is "not measured", one way only
+        return value
+
+    @property
+    def dimensions_text(self) -> str:
+        """The size as people read it: ``"28 × 22 × 12 cm"`` (``""`` when unknown)."""
+        return format_dimensions(self.estimatedDimensions)
 
     def public_json(self) -> dict[str, Any]:
         """The JSON shape the CLI, exports and seed use."""
@@ -162,6 +183,8 @@ class Approval(BaseModel):
     feedback_history: list[str] = Field(default_factory=list)
     rejection_count: int = 0
     seed: int = 0
+    workflow_id: str | None = None
+    qa: dict[str, Any] = Field(default_factory=dict)
     created_at: UTCDateTime = None
     approved_at: UTCDateTime = None
     updated_at: UTCDateTime = None

@@ -260,8 +260,8 @@ def _colour_panel(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int],
     facts = []
     if features.materials:
         facts.append(("Materials", ", ".join(features.materials), 2))
-    if features.estimatedDimensions:
-        facts.append(("Size", features.estimatedDimensions, 2))
+    if features.dimensions_text:
+        facts.append(("Size", features.dimensions_text, 2))
     if features.description:
         facts.append(("Description", features.description, 4))
     y += 8

@@ -2,7 +2,8 @@
 
 The front prompt asks for the front view only and sets the studio and logo rules.
 Every other view's prompt carries the features extracted from the approved front
-(colours with hex and name, materials, key elements, dimensions), names its camera
+(colours with hex and name, materials, key elements, dimensions with each axis named),
+names its camera
 exactly, says what the hidden faces should look like, and insists on matching the
 approved front, which the provider sends as the first image.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from viewgen.dimensions import AXES, Dimensions
 from viewgen.domain import ExtractedFeatures, ViewType
 
 STYLE_RULES = (
@@ -91,6 +93,29 @@ def front_prompt(
     return "\n".join(parts) + _feedback_lines(feedback)
 
 
+def _size(value: float) -> str:
+    return f"{value:g}"
+
+
+def dimensions_text(dims: Dimensions | None) -> str:
+    """The size as the image model reads it, axes named so it cannot mix them up.
+
+    ``"about 28 × 22 × 12 cm (width × height × depth)"``; a partial record names what it
+    has and says the rest is unknown; a record the migration could not parse gives its
+    note as written; nothing known gives ``""``.
+    """
+    if dims is None or dims.is_empty:
+        return ""
+    measured = [(axis, getattr(dims, axis)) for axis in AXES if getattr(dims, axis) is not None]
+    if not measured:
+        return dims.note or ""
+    if len(measured) == len(AXES):
+        sizes = " × ".join(_size(v) for _, v in measured)
+        return f"about {sizes} {dims.unit} (width × height × depth)"
+    known = ", ".join(f"{axis} about {_size(v)} {dims.unit}" for axis, v in measured)
+    return f"{known} ({' and '.join(dims.missing)} unknown: keep the front's proportions)"
+
+
 def feature_block(features: ExtractedFeatures) -> str:
     """The approved front's features, stated the same way for every view."""
     lines = ["Features of the approved front view (match them exactly):"]
@@ -101,8 +126,9 @@ def feature_block(features: ExtractedFeatures) -> str:
         lines.append(f"- Materials: {', '.join(features.materials)}")
     if features.keyElements:
         lines.append(f"- Key elements: {', '.join(features.keyElements)}")
-    if features.estimatedDimensions:
-        lines.append(f"- Dimensions: {features.estimatedDimensions}")
+    size = dimensions_text(features.estimatedDimensions)
+    if size:
+        lines.append(f"- Dimensions: {size}")
     if features.description:
         lines.append(f"- Description: {features.description}")
     return "\n".join(lines)

@@ -9,15 +9,48 @@ print.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 SECRETS_FILE_ENV = "VIEWGEN_SECRETS_FILE"
+
+PRICE_SETTINGS = ("price_front", "price_retry", "price_view", "price_regenerate")
+
+
+def whole_credits(value: Any, name: str) -> int:
+    """``value`` as a whole number of credits, 0 or more, or a ``ValueError`` naming ``name``.
+
+    Accepts an int or the text of one (environment variables and TOML strings); refuses
+    fractions ("2.5", 2.5), booleans, negatives and anything else, instead of letting
+    pydantic round "2.0" or read ``true`` as 1.
+    """
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        number = int(value)
+    if number is None or number < 0:
+        raise ValueError(
+            f"{name} must be a whole number of credits, 0 or more (0 makes that step "
+            f"free); got {value!r}."
+        )
+    return number
 
 
 class _SecretsTomlSource(PydanticBaseSettingsSource):
@@ -109,10 +142,12 @@ class Settings(BaseSettings):
     )
     signed_url_expiry_s: int = 3600
 
-    # credits
+    # credits, priced as the seed: a product 3 with its four other views included, a
+    # retry after a rejection 2, one view regenerated later 1; 0 makes a step free
     price_front: int = 3
     price_retry: int = 2
-    price_view: int = 1
+    price_view: int = 0
+    price_regenerate: int = 1
     starting_credits: int = 50
 
     # accounts: days a browser stays signed in across reloads (0: sign in on every visit)
@@ -124,6 +159,21 @@ class Settings(BaseSettings):
     max_image_pixels: int = 40_000_000
     generating_timeout_s: int = 900
     view_workers: int = 4
+    # durable execution (viewgen.durable, docs/deployment.md)
+    worker: Literal["embedded", "worker", "off"] = "embedded"
+    worker_id: str | None = None
+    dbos_database_url: str | None = None
+    queue_poll_s: float = Field(default=0.05, gt=0)
+    heartbeat_s: float = Field(default=5.0, gt=0)
+    worker_dead_after_s: float = Field(default=30.0, gt=0)
+    batch_rows_per_user: int = Field(default=2, ge=1)
+    batch_max_rows: int = Field(default=10_000, ge=1)
+
+    @field_validator(*PRICE_SETTINGS, mode="before")
+    @classmethod
+    def _whole_credits(cls, value: Any, info: ValidationInfo) -> int:
+        # checked when the app or CLI starts, so a bad price never meets a ledger
+        return whole_credits(value, f"VIEWGEN_{str(info.field_name).upper()}")
 
     # HTTP API (python -m viewgen serve; viewgen/api): requests per minute per token
     # (0: no limit), the largest request body (default: room for a reference photo and a
@@ -191,3 +241,23 @@ class Settings(BaseSettings):
         image = parts[self.image_provider]
         features = parts[self.feature_provider]
         return image if image == features else f"{image} + {features}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """``Settings()``, with a bad setting reported as a ``ConfigurationError``.
+
+    The app and the CLI call this at start, so a wrong price (``VIEWGEN_PRICE_VIEW=-1``,
+    ``2.5``) stops them before any credit moves, with a message naming the setting.
+    """
+    from viewgen.errors import ConfigurationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()))
+            message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+            problems.append(message if message.startswith("VIEWGEN_") else
+                            f"VIEWGEN_{where.upper()}: {message}")
+        raise ConfigurationError("Settings are not valid: " + " ".join(problems)) from None

@@ -1,29 +1,29 @@
 """The stepped workflow: front -> review -> four views in parallel -> complete -> revise.
 
-``Studio`` is the one object pages and the CLI talk to. Each step validates its input
-before writing anything, reserves credits before calling a provider, stores the image
-as soon as it arrives, then commits the reservation and records the call in one
-transaction; any failure refunds. The other four views run in a thread pool; each
-worker stores and records its own view, so a view that lands is kept even if the page
-that asked for it goes away, and a view that fails does not sink the others. The
-caller iterates outcomes as they complete (``as_completed``) in its own thread, which
-is where a Streamlit page may draw; workers never touch Streamlit.
+``Studio`` is the one object pages, the CLI and the API talk to. Each action validates
+its input and makes its state change and credit reservation in one transaction, then
+starts a durable workflow (``viewgen.durable``, DBOS) under an id derived from the
+request and, unless asked not to wait, waits for it. The workflow's steps call back into
+the ``run_*`` methods here: each provider call, the image it stores, the reservation it
+commits or refunds and the ``generation_calls`` row it records belong to one step, and
+every step first looks for the row its ``step_key`` names, so a step replayed after a
+crash never calls, stores or charges twice. A view batch fans out on the image queue;
+each view succeeds or fails on its own. Pages read progress from the database, so a
+reload, a second tab or another replica sees the same state.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from viewgen import credits, prompts, states
-from viewgen.blobs import BlobStore, build_blob_store, image_key
+from viewgen import batches, credits, durable, errors, prompts, states
+from viewgen.blobs import BlobStore, image_key
 from viewgen.domain import (
     ALL_VIEWS,
     OTHER_VIEWS,
@@ -44,9 +44,9 @@ from viewgen.errors import (
     ProviderError,
     ViewgenError,
 )
-from viewgen.providers import FeatureExtractor, ImageGenerator, build_extractor, build_generator
+from viewgen.providers import FeatureExtractor, ImageGenerator
 from viewgen.settings import Settings
-from viewgen.store import SYSTEM, Repository, Tx, open_repository
+from viewgen.store import SYSTEM, Repository, Tx
 
 log = logging.getLogger(__name__)
 
@@ -63,38 +63,100 @@ class ViewOutcome:
     error: str | None = None
     latency_ms: float = 0.0
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ViewOutcome:
+        return cls(ViewType(data["view"]), bool(data.get("ok")), key=data.get("key"),
+                   error=data.get("error"), latency_ms=float(data.get("latency_ms") or 0.0))
+
 
 @dataclass
 class ViewBatch:
-    """A running batch of views: iterate it for outcomes, then read ``approval``."""
+    """A running batch of views (a durable workflow): iterate it for outcomes as they
+    land, or ``wait()`` for the product as it stands when the batch ends."""
 
+    studio: Studio
+    actor: User
     approval_id: str
     views: tuple[ViewType, ...]
-    futures: dict[Future[ViewOutcome], ViewType]
-    finished: Future[Approval]
+    workflow_id: str
     outcomes: list[ViewOutcome] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[ViewOutcome]:
-        for future in as_completed(self.futures):
-            outcome = future.result()
-            self.outcomes.append(outcome)
-            yield outcome
+        pending = {v.value for v in self.views} - {o.view.value for o in self.outcomes}
+        poll = max(0.02, self.studio.settings.queue_poll_s)
+        while pending:
+            for view in sorted(pending):
+                child = f"{self.workflow_id}:{view}"
+                if durable.status(child) in ("SUCCESS", "ERROR", "CANCELLED"):
+                    try:
+                        data = durable.retrieve_result(child)
+                    except Exception as exc:  # a crashed child counts as a failed view
+                        data = {"view": view, "ok": False, "error": str(exc)}
+                    outcome = ViewOutcome.from_dict(data)
+                    pending.discard(view)
+                    self.outcomes.append(outcome)
+                    yield outcome
+            if pending:
+                if durable.status(self.workflow_id) in ("ERROR", "CANCELLED"):
+                    return
+                time.sleep(poll)
 
     def wait(self, timeout: float | None = None) -> Approval:
-        """Wait for the batch and return the approval as it stands when the batch ends."""
-        return self.finished.result(timeout=timeout)
+        """Wait for the batch and return the approval as it stands when the batch ends.
+
+        The batch has ended once its last step has settled the product (complete, or
+        back to ``approved`` with the failed views named); the consistency analysis
+        that follows in the same workflow is advisory and not waited for here
+        (``Studio.wait_for_analysis``), as before durable execution.
+        """
+        poll = max(0.02, self.studio.settings.queue_poll_s)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            approval = self.studio.get(self.actor, self.approval_id)
+            if approval.status != S.VIEWS_GENERATING or approval.workflow_id != self.workflow_id:
+                return approval
+            if durable.status(self.workflow_id) in ("SUCCESS", "ERROR", "CANCELLED"):
+                return self.studio.get(self.actor, self.approval_id)
+            if deadline is not None and time.monotonic() > deadline:
+                return approval
+            time.sleep(poll)
 
     @property
     def approval(self) -> Approval:
-        return self.finished.result()
+        return self.wait()
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _raise_from(result: dict[str, Any]) -> None:
+    """Re-raise, in the caller's thread, the typed error a workflow step returned."""
+    if result.get("ok"):
+        return
+    cls = getattr(errors, str(result.get("error_type") or ""), None)
+    message = result.get("error") or "The generation failed."
+    if isinstance(cls, type) and issubclass(cls, ProviderError):
+        raise cls(message, provider=result.get("provider") or "")
+    if cls is InsufficientCredits:
+        raise InsufficientCredits(message, needed=0, balance=0)
+    if isinstance(cls, type) and issubclass(cls, ViewgenError):
+        raise cls(message)
+    raise ProviderError(message)
+
+
+def _error_dict(error: ViewgenError, **extra: Any) -> dict[str, Any]:
+    return {"ok": False, "error": error.user_message, "error_type": type(error).__name__,
+            "provider": getattr(error, "provider", ""), **extra}
+
+
 class Studio:
-    """Services and the workflow over them. Build it once per process."""
+    """Services and the workflow over them. Build it once per process.
+
+    Building a Studio launches this process's durable executor for it (``executor``:
+    ``embedded`` runs workflows here, ``off`` only enqueues them for workers; default
+    from ``VIEWGEN_WORKER``).
+    """
 
     def __init__(
         self,
@@ -103,6 +165,8 @@ class Studio:
         blobs: BlobStore,
         generator: ImageGenerator,
         extractor: FeatureExtractor,
+        *,
+        executor: str | None = None,
     ) -> None:
         self.settings = settings
         self.repo = repo
@@ -110,12 +174,7 @@ class Studio:
         self.generator = generator
         self.extractor = extractor
         self.prices = credits.Prices.from_settings(settings)
-        workers = max(1, settings.view_workers)
-        self._views_pool = ThreadPoolExecutor(workers, thread_name_prefix="viewgen-view")
-        self._finish_pool = ThreadPoolExecutor(2, thread_name_prefix="viewgen-finish")
-        self._analysis_pool = ThreadPoolExecutor(1, thread_name_prefix="viewgen-analysis")
-        self._analysis: dict[str, list[Future[None]]] = {}
-        self._analysis_lock = threading.Lock()
+        self.executor_id = durable.launch(self, kind=executor)
 
     # ------------------------------------------------------------------ input checks
     def clean_text(self, text: str | None, *, what: str = "description",
@@ -175,6 +234,18 @@ class Studio:
         with self.repo.tx(actor) as tx:
             return tx.revisions_for(approval_id)
 
+    def busy(self, approval: Approval) -> str | None:
+        """What the product's workflow is doing now: ``front``, ``approve``, ``views``,
+        or None when nothing runs (for progress displays; read from the database)."""
+        wfid = approval.workflow_id or ""
+        action = wfid.split(":")[1] if wfid.count(":") >= 2 else None
+        if approval.status in states.GENERATING:
+            return "front" if approval.status == S.FRONT_GENERATING else "views"
+        if action == "approve" and approval.status == S.FRONT_REVIEW and durable.status(
+                wfid) in ("ENQUEUED", "PENDING"):
+            return "approve"
+        return None
+
     # ------------------------------------------------------------------ front view
     def start_front(
         self,
@@ -186,78 +257,125 @@ class Studio:
         session_id: str | None = None,
         project_name: str | None = None,
         seed: int | None = None,
+        wait: bool = True,
     ) -> Approval:
         """Create a product and generate its front view (charged at the front price).
 
-        Returns the approval in ``front_review``; raises a ``ViewgenError`` with nothing
-        charged if the input is bad, credits are short or the provider fails.
+        With ``wait`` (the default) returns the approval in ``front_review``, or raises a
+        ``ViewgenError`` with nothing charged if the input is bad, credits are short or
+        the provider fails. With ``wait=False`` it returns at once (``front_generating``).
         """
         text = self.clean_text(text)
         reference = self.clean_image(image, what="reference photo")
         logo_png = self.clean_image(logo, what="logo")
         if text is None and reference is None:
             raise InvalidInput("Describe the product or upload a reference photo to start.")
-        name = (project_name or text or "Product from a photo").strip().splitlines()[0][:80]
-        seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31 - 1)
+        approval_id, reservation = self.create_product(
+            actor, text=text, reference=reference, logo=logo_png, session_id=session_id,
+            project_name=project_name, seed=seed)
+        return self._run_front(actor, approval_id, reservation, "1", wait)
 
+    def create_product(
+        self, actor: User, *, text: str | None, reference: bytes | None, logo: bytes | None,
+        session_id: str | None = None, project_name: str | None = None,
+        seed: int | None = None, reservation: int | None = None,
+        reference_key: str | None = None, logo_key: str | None = None,
+        generate: bool = True, inside: Callable[[Tx, str], None] | None = None,
+    ) -> tuple[str, int | None]:
+        """Store the inputs, then in one transaction create the project and approval,
+        reserve the front price (or adopt ``reservation``) and move to
+        ``front_generating``. Nothing is left behind if the transaction fails."""
         from viewgen.store.repository import new_id
 
+        name = (project_name or text or "Product from a photo").strip().splitlines()[0][:80]
+        seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31 - 1)
         approval_id = new_id()
         stored: list[str] = []
         try:
-            ref_key = logo_key = None
+            ref_key, logo_key_ = reference_key, logo_key
             if reference is not None:
                 ref_key = image_key(actor.id, approval_id, "reference", 1)
                 self.blobs.put(ref_key, reference)
                 stored.append(ref_key)
-            if logo_png is not None:
-                logo_key = image_key(actor.id, approval_id, "logo", 1)
-                self.blobs.put(logo_key, logo_png)
-                stored.append(logo_key)
+            if logo is not None:
+                logo_key_ = image_key(actor.id, approval_id, "logo", 1)
+                self.blobs.put(logo_key_, logo)
+                stored.append(logo_key_)
             with self.repo.tx(actor, write=True) as tx:
                 project = tx.insert_project(name)
                 tx.insert_approval(
                     approval_id=approval_id, project_id=project.id,
-                    input_type=InputType.IMAGE if reference is not None else InputType.TEXT,
+                    input_type=InputType.IMAGE if ref_key else InputType.TEXT,
                     input_text=text, status=S.INPUT, seed=seed, session_id=session_id,
                 )
-                if ref_key or logo_key:
-                    tx.update_approval(approval_id, reference_key=ref_key, logo_key=logo_key)
-                reservation = credits.reserve(
-                    tx, actor.id, self.prices.front, "front view", approval_id
-                )
-                tx.transition(approval_id, S.INPUT, S.FRONT_GENERATING, action="generate")
+                if ref_key or logo_key_:
+                    tx.update_approval(approval_id, reference_key=ref_key, logo_key=logo_key_)
+                if inside is not None:
+                    inside(tx, approval_id)
+                if reservation is not None:
+                    credits.attach(tx, reservation, approval_id)
+                elif generate:
+                    reservation = credits.reserve(
+                        tx, actor.id, self.prices.front, "front view", approval_id)
+                if generate:
+                    tx.transition(approval_id, S.INPUT, S.FRONT_GENERATING, action="generate",
+                                  workflow_id=durable.workflow_id(approval_id, "front", "1"))
         except BaseException:
             for key in stored:
                 self.blobs.delete(key)
             raise
-        return self._generate_front(actor, approval_id, reservation)
+        return approval_id, reservation
 
-    def retry_front(self, actor: User, approval_id: str) -> Approval:
+    def retry_front(self, actor: User, approval_id: str, *, wait: bool = True) -> Approval:
         """Generate a new front after a rejection (retry price) or a failure."""
         with self.repo.tx(actor, write=True) as tx:
-            approval = tx.get_approval(approval_id, for_update=True)
-            if approval.status == S.FAILED and approval.extracted_features is not None:
-                raise InvalidInput(
-                    "The front of this product is already approved; retry the views instead."
-                )
-            states.check(approval.status, S.FRONT_GENERATING, action="generate a new front view")
-            after_rejection = approval.rejection_count > 0
-            price = self.prices.for_front(after_rejection=after_rejection)
-            reason = "front retry after rejection" if after_rejection else "front view"
-            reservation = credits.reserve(tx, approval.user_id, price, reason, approval_id)
-            tx.transition(approval_id, approval.status, S.FRONT_GENERATING,
-                          action="generate a new front view", error=None)
-        return self._generate_front(actor, approval_id, reservation)
+            reservation, attempt = self._reserve_front_retry(tx, approval_id)
+        return self._run_front(actor, approval_id, reservation, attempt, wait)
+
+    def _reserve_front_retry(self, tx: Tx, approval_id: str) -> tuple[int | None, str]:
+        approval = tx.get_approval(approval_id, for_update=True)
+        if approval.status == S.FAILED and approval.extracted_features is not None:
+            raise InvalidInput(
+                "The front of this product is already approved; retry the views instead."
+            )
+        states.check(approval.status, S.FRONT_GENERATING, action="generate a new front view")
+        after_rejection = approval.rejection_count > 0
+        price = self.prices.for_front(after_rejection=after_rejection)
+        reason = "front retry after rejection" if after_rejection else "front view"
+        reservation = credits.reserve(tx, approval.user_id, price, reason, approval_id)
+        attempt = f"{approval.rejection_count}-{len(tx.list_calls(approval_id))}"
+        tx.transition(approval_id, approval.status, S.FRONT_GENERATING,
+                      action="generate a new front view", error=None,
+                      workflow_id=durable.workflow_id(approval_id, "front", attempt))
+        return reservation, attempt
 
     def front_price(self, approval: Approval | None) -> int:
         return self.prices.for_front(after_rejection=bool(approval and approval.rejection_count))
 
-    def _generate_front(self, actor: User, approval_id: str, reservation: int) -> Approval:
+    def _run_front(self, actor: User, approval_id: str, reservation: int | None,
+                   attempt: str, wait: bool) -> Approval:
+        wfid = durable.workflow_id(approval_id, "front", attempt)
+        handle = durable.enqueue(durable.image_queue(self), wfid, durable.front_flow,
+                                 actor.id, approval_id, reservation)
+        if wait:
+            _raise_from(durable.result(handle, self.settings.queue_poll_s))
+        return self.repo.get_approval(actor, approval_id)
+
+    def run_front_step(self, actor_id: str, approval_id: str, reservation: int | None,
+                       step_key: str) -> dict[str, Any]:
+        """The front workflow's step: generate, store, commit and record, or refund."""
+        actor = self.user(actor_id)
+        with self.repo.tx(actor) as tx:
+            done = tx.call_for_step(step_key)
+        if done is not None:  # a replay: the earlier run finished this step
+            return {"ok": done["outcome"] == "ok", "error": done["error"],
+                    "error_type": done["outcome"]}
         approval = self.repo.get_approval(actor, approval_id)
+        if approval.status != S.FRONT_GENERATING:
+            return {"ok": approval.status == S.FRONT_REVIEW, "error": approval.error}
         try:
-            reference = self.blobs.get(approval.reference_key) if approval.reference_key else None
-            logo = self.blobs.get(approval.logo_key) if approval.logo_key else None
+            reference = self._owned_blob(approval, approval.reference_key)
+            logo = self._owned_blob(approval, approval.logo_key)
             prompt = prompts.front_prompt(
                 approval.input_text, has_reference=reference is not None,
                 has_logo=logo is not None, feedback=approval.feedback_history,
@@ -268,12 +386,12 @@ class Studio:
                 seed=approval.seed, size=self._size,
             )
         except ViewgenError as exc:
-            self._fail_front(actor, approval, reservation, exc, None, 0.0)
-            raise
+            self._fail_front(actor, approval, reservation, exc, None, 0.0, step_key)
+            return _error_dict(exc)
         result, error, latency = self._call_generator(request)
         if error is not None:
-            self._fail_front(actor, approval, reservation, error, None, latency)
-            raise error
+            self._fail_front(actor, approval, reservation, error, None, latency, step_key)
+            return _error_dict(error)
         assert result is not None
         key = None
         try:
@@ -284,36 +402,63 @@ class Studio:
                 tx.set_view(approval_id, ViewType.FRONT, key, prompt)
                 tx.transition(approval_id, S.FRONT_GENERATING, S.FRONT_REVIEW,
                               action="show the new front view", error=None)
-                credits.commit(tx, reservation)
-                self._record_call(tx, current, ViewType.FRONT, "image", result, latency)
+                credits.settle(tx, reservation, commit=True)
+                self._record_call(tx, current, ViewType.FRONT, "image", result, latency,
+                                  step_key=step_key)
         except BaseException as exc:
             if key:
                 self.blobs.delete(key)
             err = exc if isinstance(exc, ViewgenError) else ProviderError(
                 "Could not save the new front view.", detail=repr(exc))
-            self._fail_front(actor, approval, reservation, err, result, latency)
-            raise
-        return self.repo.get_approval(actor, approval_id)
+            self._fail_front(actor, approval, reservation, err, result, latency, step_key)
+            return _error_dict(err)
+        return {"ok": True, "key": key}
 
-    def _fail_front(self, actor: User, approval: Approval, reservation: int,
-                    error: ViewgenError, result: GeneratedImage | None, latency: float) -> None:
+    def _fail_front(self, actor: User, approval: Approval, reservation: int | None,
+                    error: ViewgenError, result: GeneratedImage | None, latency: float,
+                    step_key: str | None = None) -> None:
         with self.repo.tx(actor, write=True) as tx:
-            credits.refund(tx, reservation)
+            credits.settle(tx, reservation, commit=False)
             current = tx.get_approval(approval.id, for_update=True)
             if current.status == S.FRONT_GENERATING:
                 tx.transition(approval.id, S.FRONT_GENERATING, S.FAILED,
                               error=error.user_message)
-            self._record_call(tx, current, ViewType.FRONT, "image", result, latency, error=error)
+            self._record_call(tx, current, ViewType.FRONT, "image", result, latency,
+                              error=error, step_key=step_key)
 
     # ------------------------------------------------------------------ review
-    def approve(self, actor: User, approval_id: str) -> Approval:
-        """Approve the front: extract its features, then status ``approved``."""
+    def approve(self, actor: User, approval_id: str, *, wait: bool = True) -> Approval:
+        """Approve the front: extract its features, then status ``approved``.
+
+        However often it is asked (twenty clicks, a retried HTTP call), one workflow
+        per front runs, so the features are extracted, and paid for, once.
+        """
         approval = self.repo.get_approval(actor, approval_id)
         states.check(approval.status, S.APPROVED, action="approve the front view")
-        front_key = approval.key(ViewType.FRONT)
-        if not front_key:
+        if not approval.key(ViewType.FRONT):
             raise InvalidInput("There is no front view to approve yet.")
-        front = self.blobs.get(front_key)
+        wfid = durable.workflow_id(approval_id, "approve", approval.key(ViewType.FRONT) or "")
+        with self.repo.tx(actor, write=True) as tx:  # so every page can show it is running
+            tx.update_approval(approval_id, workflow_id=wfid)
+        handle = durable.enqueue(durable.extract_queue(self), wfid, durable.approve_flow,
+                                 actor.id, approval_id)
+        if wait:
+            _raise_from(durable.result(handle, self.settings.queue_poll_s))
+        return self.repo.get_approval(actor, approval_id)
+
+    def run_extract_step(self, actor_id: str, approval_id: str, step_key: str) -> dict[str, Any]:
+        actor = self.user(actor_id)
+        with self.repo.tx(actor) as tx:
+            done = tx.call_for_step(step_key)
+        if done is not None:
+            return {"ok": done["outcome"] == "ok", "error": done["error"],
+                    "error_type": done["outcome"]}
+        approval = self.repo.get_approval(actor, approval_id)
+        if approval.status != S.FRONT_REVIEW:
+            return {"ok": approval.extracted_features is not None,
+                    "error": "The front view is no longer waiting for review.",
+                    "error_type": "IllegalTransition"}
+        front = self.blobs.get(approval.key(ViewType.FRONT) or "")
         started = time.perf_counter()
         try:
             extraction = self.extractor.extract(front)
@@ -325,10 +470,9 @@ class Studio:
                     approval=approval, view=ViewType.FRONT, kind="features",
                     provider=self.extractor.name, model=getattr(self.extractor, "model", "?"),
                     attempts=getattr(error, "attempts", 1), latency_ms=latency,
-                    outcome=type(error).__name__,
-                    error=error.user_message,
+                    outcome=type(error).__name__, error=error.user_message, step_key=step_key,
                 )
-            raise error from exc
+            return _error_dict(error)
         latency = (time.perf_counter() - started) * 1000
         with self.repo.tx(actor, write=True) as tx:
             tx.transition(
@@ -342,7 +486,17 @@ class Studio:
                 provider=usage.provider, model=usage.model, attempts=usage.attempts,
                 latency_ms=latency, outcome="ok", input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens, images=0, cost_usd=usage.cost_usd,
+                step_key=step_key,
             )
+        return {"ok": True}
+
+    def correct_features(self, actor: User, approval_id: str,
+                         features: ExtractedFeatures) -> Approval:
+        """The person's corrections to the extracted features, before the views are
+        generated from them (the record keeps the features as extracted too)."""
+        with self.repo.tx(actor, write=True) as tx:
+            tx.get_approval(approval_id, for_update=True)
+            tx.set_approved_features(approval_id, features)
         return self.repo.get_approval(actor, approval_id)
 
     def reject(self, actor: User, approval_id: str, feedback: str) -> Approval:
@@ -364,9 +518,10 @@ class Studio:
             )
         return self.repo.get_approval(actor, approval_id)
 
-    def reject_and_retry(self, actor: User, approval_id: str, feedback: str) -> Approval:
+    def reject_and_retry(self, actor: User, approval_id: str, feedback: str, *,
+                         wait: bool = True) -> Approval:
         self.reject(actor, approval_id, feedback)
-        return self.retry_front(actor, approval_id)
+        return self.retry_front(actor, approval_id, wait=wait)
 
     # ------------------------------------------------------------------ other views
     def start_views(
@@ -381,52 +536,52 @@ class Studio:
 
         With no ``views``: every view still missing (all four the first time). On a
         complete product, ``views`` with ``feedback`` regenerates them and writes a new
-        numbered revision.
+        numbered revision. Returns at once: the work runs as a durable workflow.
         """
         feedback_text = self.clean_text(feedback, what="feedback") if feedback else None
         with self.repo.tx(actor, write=True) as tx:
-            approval = tx.get_approval(approval_id, for_update=True)
-            if approval.extracted_features is None:
-                raise InvalidInput("Approve the front view before generating the other views.")
-            chosen = self._choose_views(approval, views)
-            states.check(approval.status, S.VIEWS_GENERATING, action="generate views")
-            reservations = {}
-            try:
-                for view in chosen:
-                    reservations[view] = credits.reserve(
-                        tx, approval.user_id, self.prices.view, f"{view.value} view", approval_id
-                    )
-            except InsufficientCredits as exc:
-                total = self.prices.for_views(len(chosen))
-                have = credits.balance(tx, approval.user_id) + self.prices.view * len(
-                    reservations)
-                raise InsufficientCredits(
-                    f"{len(chosen)} view(s) cost {total} credits and you have {have}. "
-                    "Ask an admin for more credits.", needed=total, balance=have,
-                ) from exc
-            tx.transition(
-                approval_id, approval.status, S.VIEWS_GENERATING, action="generate views",
-                error=None,
-                view_errors={k: v for k, v in approval.view_errors.items()
-                             if k not in {c.value for c in chosen}},
-            )
-            regenerating = approval.status == S.COMPLETE
-        approval = self.repo.get_approval(actor, approval_id)
-        front = self.blobs.get(approval.key(ViewType.FRONT) or "")
-        logo = self.blobs.get(approval.logo_key) if approval.logo_key else None
-        feedback_list = [*approval.feedback_history, *([feedback_text] if feedback_text else [])]
-        futures: dict[Future[ViewOutcome], ViewType] = {}
-        for view in chosen:
-            future = self._views_pool.submit(
-                self._view_job, actor, approval, view, reservations[view], front, logo,
-                tuple(feedback_list), feedback_text,
-            )
-            futures[future] = view
-        finished = self._finish_pool.submit(
-            self._finish_batch, actor, approval_id, dict(futures), regenerating,
-            feedback_text,
+            chosen, reservations, regenerating, wfid, feedback_list = self._reserve_views(
+                tx, approval_id, views, feedback_text)
+        durable.enqueue(durable.FLOWS_QUEUE, wfid, durable.views_flow, actor.id, approval_id,
+                        [v.value for v in chosen], reservations, feedback_list, feedback_text,
+                        regenerating)
+        return ViewBatch(self, actor, approval_id, tuple(chosen), wfid)
+
+    def _reserve_views(self, tx: Tx, approval_id: str, views: Sequence[ViewType] | None,
+                       feedback_text: str | None,
+                       ) -> tuple[list[ViewType], dict[str, int | None], bool, str, list[str]]:
+        approval = tx.get_approval(approval_id, for_update=True)
+        if approval.extracted_features is None:
+            raise InvalidInput("Approve the front view before generating the other views.")
+        chosen = self._choose_views(approval, views)
+        states.check(approval.status, S.VIEWS_GENERATING, action="generate views")
+        regenerating = approval.status == S.COMPLETE
+        reservations: dict[str, int | None] = {}
+        try:
+            for view in chosen:
+                reservations[view.value] = credits.reserve(
+                    tx, approval.user_id, self.prices.for_view(approval, view),
+                    f"{view.value} view", approval_id)
+        except InsufficientCredits as exc:
+            total = self.prices.quote_views(approval, chosen).credits
+            held = sum(self.prices.for_view(approval, ViewType(v)) for v in reservations)
+            have = credits.balance(tx, approval.user_id) + held
+            noun = "view costs" if len(chosen) == 1 else "views cost"
+            unit = "credit" if total == 1 else "credits"
+            raise InsufficientCredits(
+                f"{len(chosen)} {noun} {total} {unit} and you have {have}. "
+                "Ask an admin for more credits.", needed=total, balance=have,
+            ) from exc
+        attempt = f"{len(tx.revisions_for(approval_id))}-{len(tx.list_calls(approval_id))}"
+        wfid = durable.workflow_id(approval_id, "views", attempt)
+        tx.transition(
+            approval_id, approval.status, S.VIEWS_GENERATING, action="generate views",
+            error=None, workflow_id=wfid,
+            view_errors={k: v for k, v in approval.view_errors.items()
+                         if k not in {c.value for c in chosen}},
         )
-        return ViewBatch(approval_id, tuple(chosen), futures, finished)
+        feedback_list = [*approval.feedback_history, *([feedback_text] if feedback_text else [])]
+        return chosen, reservations, regenerating, wfid, feedback_list
 
     def run_views(self, actor: User, approval_id: str,
                   views: Sequence[ViewType] | None = None, *,
@@ -470,21 +625,34 @@ class Studio:
             raise InvalidInput("Choose at least one view.")
         return chosen
 
-    def _view_job(self, actor: User, approval: Approval, view: ViewType, reservation: int,
-                  front: bytes, logo: bytes | None, feedback: tuple[str, ...],
-                  new_feedback: str | None) -> ViewOutcome:
+    def run_view_step(self, actor_id: str, approval_id: str, view_name: str,
+                      reservation: int | None, feedback: list[str], new_feedback: str | None,
+                      step_key: str) -> dict[str, Any]:
+        """One view's step: generate, store (keeping the old image in history), commit and
+        record; or refund and note the view's error."""
+        actor = self.user(actor_id)
+        view = ViewType(view_name)
+        with self.repo.tx(actor) as tx:
+            done = tx.call_for_step(step_key)
+            approval = tx.get_approval(approval_id)
+        if done is not None:
+            return {"view": view.value, "ok": done["outcome"] == "ok",
+                    "key": approval.key(view), "error": done["error"]}
         features = approval.extracted_features or ExtractedFeatures()
+        try:
+            front = self._owned_blob(approval, approval.key(ViewType.FRONT))
+            logo = self._owned_blob(approval, approval.logo_key)
+        except ViewgenError as exc:
+            return self._fail_view(actor, approval, view, reservation, exc, None, 0.0, step_key)
         prompt = prompts.view_prompt(view, features, text=approval.input_text,
-                                     has_logo=logo is not None, feedback=feedback)
-        reference = None
-        if approval.reference_key:
-            try:
-                reference = self.blobs.get(approval.reference_key)
-            except ViewgenError:
-                reference = None
+                                     has_logo=logo is not None, feedback=tuple(feedback))
+        try:
+            reference = self._owned_blob(approval, approval.reference_key)
+        except ViewgenError:
+            reference = None
         request = GenerationRequest(
             view=view, prompt=prompt, text=approval.input_text, reference=reference, logo=logo,
-            front=front, features=features, feedback=feedback, seed=approval.seed,
+            front=front, features=features, feedback=tuple(feedback), seed=approval.seed,
             size=self._size,
         )
         result, error, latency = self._call_generator(request)
@@ -501,55 +669,59 @@ class Studio:
                         tx.insert_history(current, view, old_key, current.prompt(view),
                                           new_feedback, "replaced")
                     tx.set_view(approval.id, view, key, prompt)
-                    credits.commit(tx, reservation)
-                    self._record_call(tx, current, view, "image", result, latency)
-                return ViewOutcome(view, True, key=key, latency_ms=latency)
+                    credits.settle(tx, reservation, commit=True)
+                    self._record_call(tx, current, view, "image", result, latency,
+                                      step_key=step_key)
+                return {"view": view.value, "ok": True, "key": key, "latency_ms": latency}
             except Exception as exc:  # storing failed: nothing points at the blob
                 if key:
                     self.blobs.delete(key)
                 error = exc if isinstance(exc, ViewgenError) else ProviderError(
                     f"Could not save the {view.value} view.", detail=repr(exc))
                 log.warning("storing %s view failed: %r", view.value, exc)
+        return self._fail_view(actor, approval, view, reservation, error, result, latency,
+                               step_key)
+
+    def _fail_view(self, actor: User, approval: Approval, view: ViewType,
+                   reservation: int | None, error: ViewgenError,
+                   result: GeneratedImage | None, latency: float,
+                   step_key: str) -> dict[str, Any]:
         with self.repo.tx(actor, write=True) as tx:
-            credits.refund(tx, reservation)
+            credits.settle(tx, reservation, commit=False)
             current = tx.get_approval(approval.id)
             tx.merge_json(approval.id, "view_errors", {view.value: error.user_message})
-            self._record_call(tx, current, view, "image", result, latency, error=error)
-        return ViewOutcome(view, False, error=error.user_message, latency_ms=latency)
+            self._record_call(tx, current, view, "image", result, latency, error=error,
+                              step_key=step_key)
+        return {"view": view.value, "ok": False, "error": error.user_message,
+                "latency_ms": latency}
 
-    def _finish_batch(self, actor: User, approval_id: str,
-                      futures: dict[Future[ViewOutcome], ViewType], regenerating: bool,
-                      feedback: str | None) -> Approval:
-        wait(futures)
-        outcomes = []
-        for future, view in futures.items():
-            try:
-                outcomes.append(future.result())
-            except Exception:  # a bug in a job; its view counts as failed
-                log.exception("view job crashed")
-                outcomes.append(ViewOutcome(view, False, error="The view failed unexpectedly."))
+    def finish_views(self, actor_id: str, approval_id: str, outcome_dicts: list[dict[str, Any]],
+                     regenerating: bool, feedback: str | None) -> None:
+        """The batch's last step: complete the product (and write its revision) or send it
+        back to ``approved`` with the failed views named; refund what is still held."""
+        actor = self.user(actor_id)
+        outcomes = [ViewOutcome.from_dict(o) for o in outcome_dicts]
         landed = [o.view for o in outcomes if o.ok]
         failed = {o.view.value: o.error or "failed" for o in outcomes if not o.ok}
         with self.repo.tx(actor, write=True) as tx:
             approval = tx.get_approval(approval_id, for_update=True)
+            if approval.status != S.VIEWS_GENERATING:
+                return  # a replay of a step that already finished
             for reservation in credits.open_reservations(tx, approval_id):
                 credits.refund(tx, reservation)  # a crashed job's reservation
             if not approval.missing_views:
-                values: dict[str, Any] = {}
-                if approval.status == S.VIEWS_GENERATING:
-                    tx.transition(approval_id, S.VIEWS_GENERATING, S.COMPLETE,
-                                  action="complete the product", **values)
+                tx.transition(approval_id, S.VIEWS_GENERATING, S.COMPLETE,
+                              action="complete the product", completed_at=_now())
                 first = not tx.revisions_for(approval_id)
                 if first or landed:
                     self._write_revision(tx, approval, landed, failed, feedback, first,
                                          regenerating)
-            elif approval.status == S.VIEWS_GENERATING:
+            else:
+                n = len(failed)
                 tx.transition(approval_id, S.VIEWS_GENERATING, S.APPROVED,
                               action="record the failed views",
-                              error=f"{len(failed)} view(s) failed: retry them one by one.")
-        if landed:
-            self._schedule_analysis(actor, approval_id, landed)
-        return self.repo.get_approval(actor, approval_id)
+                              error=f"{n} {'view' if n == 1 else 'views'} failed: "
+                                    "retry them one by one.")
 
     def _write_revision(self, tx: Tx, approval: Approval, landed: list[ViewType],
                         failed: dict[str, str], feedback: str | None, first: bool,
@@ -569,24 +741,20 @@ class Studio:
             regenerated = [v.value for v in landed]
             preserved = [v.value for v in ALL_VIEWS if v not in landed]
             modifications = feedback
-        changes = {"regenerated": regenerated, "preserved": preserved,
-                   "modifications": modifications}
+        changes: dict[str, Any] = {"regenerated": regenerated, "preserved": preserved,
+                                   "modifications": modifications}
         if failed:
             changes["failed"] = failed
         return tx.insert_revision(current, user_prompt=feedback or current.input_text,
                                   image_data=image_data, changes_made=changes)
 
     # ------------------------------------------------------------------ consistency
-    def _schedule_analysis(self, actor: User, approval_id: str, views: list[ViewType]) -> None:
-        future = self._analysis_pool.submit(self._analyse, actor, approval_id, views)
-        with self._analysis_lock:
-            pending = [f for f in self._analysis.get(approval_id, []) if not f.done()]
-            self._analysis[approval_id] = [*pending, future]
-
-    def _analyse(self, actor: User, approval_id: str, views: list[ViewType]) -> None:
+    def analyse(self, actor_id: str, approval_id: str, views: list[str]) -> None:
+        """Score the views against the front (advisory: never fails the workflow)."""
         from viewgen import consistency
 
         try:
+            actor = self.user(actor_id)
             approval = self.repo.get_approval(actor, approval_id)
             features = approval.extracted_features
             front_key = approval.key(ViewType.FRONT)
@@ -598,13 +766,15 @@ class Studio:
             patch = {v.value: s.model_dump(mode="json") for v, s in scores.items()}
             with self.repo.tx(actor, write=True) as tx:
                 tx.merge_json(approval_id, "consistency", patch)
-        except Exception:  # analysis is advisory: never break the workflow
+        except Exception:
             log.exception("consistency analysis failed for %s", approval_id)
 
     def wait_for_analysis(self, approval_id: str, timeout: float | None = 30) -> None:
-        with self._analysis_lock:
-            pending = list(self._analysis.get(approval_id, []))
-        wait(pending, timeout=timeout)
+        """Wait until the product's workflow (views, then their analysis) has ended."""
+        with self.repo.tx(SYSTEM) as tx:
+            wfid = tx.get_approval(approval_id).workflow_id
+        if wfid:
+            durable.wait(wfid, self.settings.queue_poll_s, timeout=timeout)
 
     # ------------------------------------------------------------------ one shot
     def generate_multi_view(
@@ -628,34 +798,137 @@ class Studio:
         self.wait_for_analysis(final.id)
         return self.repo.get_approval(actor, final.id)
 
-    # ------------------------------------------------------------------ start-up
+    # ------------------------------------------------------------------ batches
+    def start_batch(self, actor: User, plan: Any, *, name: str = "",
+                    skip_invalid: bool = False) -> str:
+        """Queue a validated CSV batch (``viewgen.batch_input.BatchPlan``); its id."""
+        return batches.start(self, actor, plan, name=name, skip_invalid=skip_invalid)
+
+    def batch(self, actor: User, batch_id: str) -> batches.BatchView:
+        return batches.get(self, actor, batch_id)
+
+    def list_batches(self, actor: User, limit: int = 50) -> list[dict[str, Any]]:
+        return batches.list_batches(self, actor, limit)
+
+    def pause_batch(self, actor: User, batch_id: str) -> None:
+        batches.pause(self, actor, batch_id)
+
+    def resume_batch(self, actor: User, batch_id: str) -> int:
+        return batches.resume(self, actor, batch_id)
+
+    def cancel_batch(self, actor: User, batch_id: str) -> int:
+        return batches.cancel(self, actor, batch_id)
+
+    def retry_batch(self, actor: User, batch_id: str) -> int:
+        return batches.retry_failed(self, actor, batch_id)
+
+    def approve_batch_row(self, actor: User, batch_id: str, row_number: int) -> None:
+        """The review grid's one click: approve the row's front, then its four views."""
+        batches.approve_row(self, actor, batch_id, row_number)
+
+    def costs_by_approval(self, actor: User, approval_ids: list[str]
+                          ) -> dict[str, tuple[int, float]]:
+        """Per product: credits charged (net) and the providers' estimated cost."""
+        return batches.costs(self, actor, approval_ids)
+
+    def claim_batch_row(self, batch_id: str, row_number: int) -> str | None:
+        return batches.claim_row(self, batch_id, row_number)
+
+    def batch_row_next(self, actor_id: str, approval_id: str, auto_approve: bool,
+                       views_tried: bool) -> dict[str, Any]:
+        return batches.row_next(self, actor_id, approval_id, auto_approve, views_tried)
+
+    # ------------------------------------------------------------------ operations
+    def queue_overview(self, actor: User) -> dict[str, Any]:
+        """For the admin's queue panel: queues, executors, batches per user, failures."""
+        if not actor.is_admin:
+            raise errors.PermissionDenied("Only admins can see the queues.")
+        from sqlalchemy import func, select
+
+        from viewgen.store import schema as t
+
+        with self.repo.tx(actor) as tx:
+            workers = [dict(r._mapping) for r in tx.conn.execute(
+                select(t.workers).order_by(t.workers.c.heartbeat_at.desc()))]
+            b, u = t.batches, t.users
+            per_user = [dict(r._mapping) for r in tx.conn.execute(
+                select(u.c.email.label("user"), func.count(b.c.id).label("batches"),
+                       func.sum(b.c.total).label("rows"))
+                .join(u, u.c.id == b.c.user_id).group_by(u.c.email)
+                .order_by(func.count(b.c.id).desc()))]
+        alive_after = _now() - timedelta(seconds=self.settings.worker_dead_after_s)
+        for w in workers:
+            beat = w["heartbeat_at"]
+            beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+            w["alive"] = beat > alive_after and not w["recovered_by"]
+        return {"queues": durable.queue_rows(), "workers": workers,
+                "batches_per_user": per_user, "failed": durable.failed_workflows()}
+
+    def retry_workflow(self, actor: User, workflow_id: str) -> None:
+        if not actor.is_admin:
+            raise errors.PermissionDenied("Only admins can retry workflows.")
+        durable.retry(workflow_id)
+
+    # ------------------------------------------------------------------ recovery
     def reconcile(self, older_than_s: float | None = None) -> list[str]:
-        """Fail and refund rows stuck generating (a session died mid-generation)."""
+        """Resume what can be resumed, fail and refund what cannot.
+
+        First the pending workflows of executors whose heartbeat stopped are taken over
+        (they resume from their last completed step). Then a product stuck generating
+        whose workflow is gone, failed or cancelled is failed and refunded at once; one
+        with no workflow at all (made before durable execution, or its start was lost)
+        after ``older_than_s`` (default ``VIEWGEN_GENERATING_TIMEOUT_S``).
+        """
+        durable.take_over_dead(self, self.executor_id)
         timeout = self.settings.generating_timeout_s if older_than_s is None else older_than_s
-        cutoff = _now() - timedelta(seconds=timeout)
+        legacy_cutoff = _now() - timedelta(seconds=timeout)
+        grace_cutoff = _now() - timedelta(seconds=min(timeout, 30.0))
         fixed: list[str] = []
         with self.repo.tx(SYSTEM, write=True) as tx:
-            for approval in tx.stuck_approvals(cutoff):
+            for approval in tx.stuck_approvals(_now()):
+                updated = approval.updated_at or _now()
+                state = durable.status(approval.workflow_id) if approval.workflow_id else None
+                if state in ("ENQUEUED", "PENDING", "DELAYED"):
+                    continue  # running, queued, or resumed by a live executor
+                if state is None and updated > (legacy_cutoff if not approval.workflow_id
+                                                 else grace_cutoff):
+                    continue  # its start may still be on the way
+                if state == "SUCCESS" and approval.status == S.VIEWS_GENERATING:
+                    pass  # finished without settling: fail and refund below
                 for reservation in credits.open_reservations(tx, approval.id):
                     credits.refund(tx, reservation)
                 tx.transition(
                     approval.id, approval.status, S.FAILED, action="recover",
-                    error="Generation was interrupted (the session ended); any credits "
-                          "it held were refunded. Retry to continue.",
+                    error="Generation was interrupted; any credits it held were refunded. "
+                          "Retry to continue.",
                 )
                 fixed.append(approval.id)
         if fixed:
             log.info("reconciled %d interrupted generation(s)", len(fixed))
         return fixed
 
-    def close(self) -> None:
-        for pool in (self._views_pool, self._finish_pool, self._analysis_pool):
-            pool.shutdown(wait=True)
+    def close(self, *, drain_s: float = 0.0) -> None:
+        """Stop this process's executor; ``drain_s``: let running work finish first."""
+        if durable.current_studio() is self:
+            durable.shutdown(drain_s=drain_s)
 
     # ------------------------------------------------------------------ helpers
+    def user(self, user_id: str) -> User:
+        with self.repo.tx(SYSTEM) as tx:
+            return tx.get_user(user_id)
+
     @property
     def _size(self) -> tuple[int, int]:
         return (self.settings.image_size, self.settings.image_size)
+
+    def _owned_blob(self, approval: Approval, key: str | None) -> bytes | None:
+        """Read a blob the approval points at, only if it is the approval owner's."""
+        if not key:
+            return None
+        if key.split("/", 1)[0] != approval.user_id:
+            raise InvalidInput("This product points at an image that is not its owner's; "
+                               "it was not read.")
+        return self.blobs.get(key)
 
     def _next_key(self, tx: Tx, approval: Approval, view: ViewType) -> str:
         used = [approval.key(view) or ""]
@@ -693,7 +966,8 @@ class Studio:
 
     def _record_call(self, tx: Tx, approval: Approval, view: ViewType, kind: str,
                      result: GeneratedImage | None, latency: float, *,
-                     error: ViewgenError | None = None) -> None:
+                     error: ViewgenError | None = None, step_key: str | None = None,
+                     charged: bool = True) -> None:
         usage = result.usage if result else None
         tx.insert_call(
             approval=approval, view=view, kind=kind,
@@ -707,26 +981,5 @@ class Studio:
             output_tokens=usage.output_tokens if usage else None,
             images=usage.images if usage and error is None else 0,
             cost_usd=usage.cost_usd if usage else 0.0,
+            step_key=step_key, charged=charged,
         )
-
-
-def build_studio(settings: Settings | None = None, *, reconcile: bool = True) -> Studio:
-    """Everything from settings: database (migrated), blob store, providers."""
-    settings = settings or Settings()
-    repo = _open_repo(settings)
-    studio = Studio(settings, repo, build_blob_store(settings), build_generator(settings),
-                    build_extractor(settings))
-    if reconcile:
-        studio.reconcile()
-    return studio
-
-
-def _open_repo(settings: Settings) -> Repository:
-    url = settings.resolved_database_url
-    if url.startswith("postgresql"):
-        try:
-            from viewgen.store.postgres import open_postgres_repository
-        except ImportError:
-            return open_repository(url)
-        return open_postgres_repository(url, settings)
-    return open_repository(url)

@@ -36,6 +36,16 @@ def _png(colour=(200, 40, 60)) -> bytes:
     return buffer.getvalue()
 
 
+def _approve_then_views(page, shots=None, name: str = "") -> None:
+    """Approve: the features appear as a form to correct; then generate the views."""
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_text("Check the features").wait_for(timeout=SLOW)
+    settle(page)
+    if shots is not None:
+        shots(page, name)
+    page.get_by_role("button", name="Generate the other views").click()
+
+
 def _wait_done(page) -> None:
     page.get_by_text("Your product is ready").wait_for(timeout=SLOW)
     settle(page, timeout=SLOW)
@@ -62,7 +72,7 @@ def test_text_journey_and_admin_sees_it(server, new_page, shots, tmp_path) -> No
     settle(page)
     shots(page, "03-review-after-reject")
 
-    page.get_by_role("button", name="Approve").click()
+    _approve_then_views(page, shots, "04a-features-to-check")
     _wait_done(page)
     shots(page, "04-done")
     for label in ("Front", "Back", "Side", "Top", "Bottom"):
@@ -138,7 +148,7 @@ def test_reference_photo_journey(server, new_page, shots, tmp_path) -> None:
     page.get_by_text("Review the front view").wait_for(timeout=SLOW)
     settle(page)
     shots(page, "12-photo-review")
-    page.get_by_role("button", name="Approve").click()
+    _approve_then_views(page)
     _wait_done(page)
     shots(page, "13-photo-done")
     assert page.get_by_text("Extracted features").is_visible()

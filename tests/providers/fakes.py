@@ -45,7 +45,7 @@ FEATURES = {
     ],
     "materials": ["canvas", "leather"],
     "keyElements": ["two shoulder straps", "front zip pocket", "leather logo patch"],
-    "estimatedDimensions": "45 x 30 x 15 cm",
+    "estimatedDimensions": {"width": 30, "height": 45, "depth": 15, "unit": "cm"},
     "description": "A navy canvas backpack with a front zip pocket and tan leather trims.",
 }
 

@@ -434,11 +434,16 @@ def test_extractor_asks_the_text_model_for_the_schema(extractor: GeminiExtractor
     schema = config["responseSchema"]
     assert set(schema["required"]) == {"colors", "materials", "keyElements",
                                        "estimatedDimensions", "description"}
-    assert schema["properties"]["estimatedDimensions"]["nullable"] is True
+    dims = schema["properties"]["estimatedDimensions"]  # the seed's object, sizes nullable
+    assert set(dims["required"]) == {"width", "height", "depth", "unit"}
+    assert all(dims["properties"][axis]["nullable"] is True
+               for axis in ("width", "height", "depth"))
+    assert dims["properties"]["unit"]["enum"] == ["cm", "in"]
     assert "systemInstruction" in sent.json
     features = result.features
     assert [c.hex for c in features.colors] == [c["hex"] for c in FEATURES["colors"]]
     assert features.keyElements == FEATURES["keyElements"]
+    assert features.dimensions_text == "30 × 45 × 15 cm"
     assert features.not_measured == []
     assert result.usage.model == "gemini-2.5-flash"
     assert result.usage.cost_usd == pytest.approx(1300 * 0.30 / 1e6 + 180 * 2.50 / 1e6, abs=1e-6)

@@ -85,8 +85,15 @@ def test_sends_the_front_as_a_data_url_with_a_strict_schema(
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == set(schema["properties"]) == {
         "colors", "materials", "keyElements", "estimatedDimensions", "description"}
-    assert schema["properties"]["estimatedDimensions"]["anyOf"] == [{"type": "string"},
-                                                                    {"type": "null"}]
+    # the seed's {width, height, depth, unit}: strict, every field required, a size nullable
+    assert schema["properties"]["estimatedDimensions"] == {"$ref": "#/$defs/DimensionsSpec"}
+    dims = schema["$defs"]["DimensionsSpec"]
+    assert dims["additionalProperties"] is False
+    assert set(dims["required"]) == set(dims["properties"]) == {"width", "height", "depth",
+                                                                "unit"}
+    for axis in ("width", "height", "depth"):
+        assert {"type": "null"} in dims["properties"][axis]["anyOf"]
+    assert dims["properties"]["unit"]["enum"] == ["cm", "in"]
     color = schema["$defs"]["ColorSpec"]
     assert color["additionalProperties"] is False
     assert color["properties"]["usage"]["enum"] == ["primary", "secondary", "accent"]
@@ -102,7 +109,9 @@ def test_parses_features_usage_and_cost(extractor: OpenAIExtractor) -> None:
     ]
     assert features.materials == FEATURES["materials"]
     assert features.keyElements == FEATURES["keyElements"]
-    assert features.estimatedDimensions == "45 x 30 x 15 cm"
+    assert features.estimatedDimensions.model_dump() == {
+        "width": 30, "height": 45, "depth": 15, "unit": "cm", "note": None}
+    assert features.dimensions_text == "30 × 45 × 15 cm"
     assert features.description.startswith("A navy canvas backpack")
     assert features.not_measured == []
     usage = result.usage
@@ -118,7 +127,8 @@ def test_bad_hex_colours_are_dropped_and_noted(extractor: OpenAIExtractor,
         {"hex": "ff8800", "name": "orange", "usage": "accent"},
     ]}
     all_bad = {**FEATURES, "colors": [{"hex": "red", "name": "red", "usage": "primary"}],
-               "estimatedDimensions": None}
+               "estimatedDimensions": {"width": None, "height": None, "depth": None,
+                                       "unit": "cm"}}
     openai_server.push(openai_features(some_bad), openai_features(all_bad))
     first = extractor.extract(FRONT).features
     assert [c.hex for c in first.colors] == ["#FF8800"]

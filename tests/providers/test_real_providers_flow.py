@@ -27,12 +27,13 @@ from PIL import Image
 
 from viewgen import credits
 from viewgen.auth import create_account
+from viewgen.compose import build_studio
 from viewgen.domain import OTHER_VIEWS, LedgerState, Status, User, ViewType
 from viewgen.errors import QuotaExhausted, Refused, SafetyBlocked, Truncated
 from viewgen.providers.gemini import GeminiGenerator
 from viewgen.providers.openai_vision import OpenAIExtractor
 from viewgen.settings import Settings
-from viewgen.workflow import Studio, build_studio
+from viewgen.workflow import Studio
 
 START = 50
 

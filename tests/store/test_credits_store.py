@@ -1,6 +1,7 @@
 """The credit ledger on SQLite and PostgreSQL: grant, reserve -> commit | refund, the
-balance, atomic reservation under 50 concurrent threads, and a property test that no
-sequence of operations overdraws or unbalances the ledger."""
+balance, free (zero-price) steps, a member confined to their own credits, atomic
+reservation under 50 concurrent threads, and a property test that no sequence of
+operations overdraws or unbalances the ledger."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from sqlalchemy import func, select
 
 from viewgen import credits
 from viewgen.auth import create_account
-from viewgen.domain import LedgerState, Role, User
-from viewgen.errors import InsufficientCredits, InvalidInput
+from viewgen.domain import InputType, LedgerState, Role, Status, User
+from viewgen.errors import InsufficientCredits, InvalidInput, NotFound, PermissionDenied
 from viewgen.settings import Settings
 from viewgen.store import SYSTEM, Repository
 from viewgen.store import schema as t
@@ -78,11 +79,76 @@ def test_insufficient_credits_writes_nothing(repo: Repository) -> None:
     assert caught.value.needed == 3 and caught.value.balance == 2
     assert "3 credits" in str(caught.value)
     assert _ledger(repo, user) == before
-    with pytest.raises(InvalidInput), repo.tx(user, write=True) as tx:
-        credits.reserve(tx, user.id, 0, "nothing", None)
-    with pytest.raises(InvalidInput), repo.tx(SYSTEM, write=True) as tx:
-        credits.grant(tx, user.id, -5)
+    for bad in (-1, 2.5, True, "3"):
+        with pytest.raises(InvalidInput, match="whole number"), \
+                repo.tx(user, write=True) as tx:
+            credits.reserve(tx, user.id, bad, "nothing", None)  # type: ignore[arg-type]
+    for bad in (-5, 0, 1.5):
+        with pytest.raises(InvalidInput), repo.tx(SYSTEM, write=True) as tx:
+            credits.grant(tx, user.id, bad)  # type: ignore[arg-type]
     assert _ledger(repo, user) == before
+
+
+def test_a_zero_price_writes_no_row_and_settles_as_nothing(repo: Repository) -> None:
+    # the seed's pricing makes the four other views free: reserve(0) must just work,
+    # even with an empty balance, and leave the ledger exactly as it was
+    user = _user(repo, 0)
+    with repo.tx(user, write=True) as tx:
+        entry = credits.reserve(tx, user.id, 0, "back view", None)
+        assert entry == credits.FREE
+        credits.commit(tx, entry)
+        credits.refund(tx, credits.reserve(tx, user.id, 0, "side view", None))
+        assert credits.open_reservations(tx, "no-such-approval") == []
+    assert _ledger(repo, user) == [] and _balance(repo, user) == 0
+
+
+def test_a_member_cannot_touch_another_users_credits(repo: Repository) -> None:
+    mine, theirs = _user(repo, 5), _user(repo, 9)
+    with repo.tx(theirs, write=True) as tx:
+        their_entry = credits.reserve(tx, theirs.id, 2, "front view", None)
+    before = _ledger(repo, theirs)
+    with repo.tx(mine, write=True) as tx:
+        with pytest.raises(NotFound):
+            credits.balance(tx, theirs.id)
+        with pytest.raises(NotFound):
+            credits.reserve(tx, theirs.id, 1, "spend theirs", None)
+        with pytest.raises(NotFound):  # not even a free step in their name
+            credits.reserve(tx, theirs.id, 0, "spend theirs", None)
+        for settle in (credits.commit, credits.refund):
+            with pytest.raises(InvalidInput, match="not an open reservation"):
+                settle(tx, their_entry)
+        assert credits.entries(tx, theirs.id) == []
+    for who in (mine, theirs):  # a member grants nothing, not even to themselves
+        with pytest.raises(PermissionDenied), repo.tx(mine, write=True) as tx:
+            credits.grant(tx, who.id, 100)
+    assert _ledger(repo, theirs) == before
+    assert _ledger(repo, mine) == [(5, "granted")]
+    # their own transaction still settles it; an admin and SYSTEM act for anyone
+    with repo.tx(theirs, write=True) as tx:
+        credits.refund(tx, their_entry)
+    boss = create_account(repo, Settings(), f"boss-{uuid.uuid4().hex[:8]}@example.com",
+                          password_hash=None, role=Role.ADMIN, credits_granted=0)
+    with repo.tx(boss, write=True) as tx:
+        credits.grant(tx, mine.id, 3, "admin grant")
+        entry = credits.reserve(tx, theirs.id, 4, "front view", None)
+        assert credits.balance(tx, theirs.id) == 5
+        credits.commit(tx, entry)
+    with repo.tx(SYSTEM, write=True) as tx:
+        credits.grant(tx, theirs.id, 1)
+        assert (credits.balance(tx, mine.id), credits.balance(tx, theirs.id)) == (8, 6)
+
+
+def test_a_members_open_reservations_list_only_their_own(repo: Repository) -> None:
+    mine, theirs = _user(repo, 5), _user(repo, 5)
+    with repo.tx(theirs, write=True) as tx:
+        project = tx.insert_project("theirs")
+        approval = tx.insert_approval(project_id=project.id, input_type=InputType.TEXT,
+                                      input_text="a mug", status=Status.INPUT, seed=1)
+        entry = credits.reserve(tx, theirs.id, 3, "front view", approval.id)
+    with repo.tx(mine) as tx:
+        assert credits.open_reservations(tx, approval.id) == []
+    with repo.tx(theirs) as tx:
+        assert credits.open_reservations(tx, approval.id) == [entry]
 
 
 def test_a_member_sees_only_their_own_entries(repo: Repository) -> None:

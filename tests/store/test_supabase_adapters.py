@@ -609,8 +609,8 @@ def test_migrate_data_into_supabase_storage_and_auth(fake: FakeSupabase, tmp_pat
 def test_the_environment_alone_puts_everything_on_supabase(
         fake: FakeSupabase, pg_repo: Repository, monkeypatch: pytest.MonkeyPatch,
         tmp_path) -> None:
+    from viewgen.compose import build_studio
     from viewgen.store.postgres import PostgresRepository
-    from viewgen.workflow import build_studio
 
     monkeypatch.setenv("VIEWGEN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("VIEWGEN_DATABASE_URL", str(pg_repo.engine.url.render_as_string(

@@ -62,6 +62,21 @@ def signed_in(at: AppTest, user: User) -> AppTest:
     return at.run()
 
 
+def settled(at: AppTest, timeout: float = TIMEOUT) -> AppTest:
+    """Wait until no workflow is queued or running (the work a click started, which
+    runs durably in the background), then run the app again, as the page's own polling
+    would. Polls with a deadline; never sleeps a fixed time."""
+    import time
+
+    from viewgen import durable
+
+    deadline = time.monotonic() + timeout
+    while durable.queued_or_running():
+        assert time.monotonic() < deadline, "the workflow did not finish in time"
+        time.sleep(0.05)
+    return at.run()
+
+
 def texts(at: AppTest, kind: str) -> list[str]:
     return [str(element.value) for element in getattr(at, kind)]
 

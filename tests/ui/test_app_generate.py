@@ -4,7 +4,7 @@ failed view retried alone, insufficient credits, and errors that keep the inputs
 from __future__ import annotations
 
 import pytest
-from conftest import no_exceptions, signed_in, texts
+from conftest import no_exceptions, settled, signed_in, texts
 
 from viewgen import credits
 from viewgen.auth import create_account
@@ -33,7 +33,16 @@ def _balance(at) -> int:
 
 def _generate_front(at, text: str = DESCRIPTION):
     at.text_area(key=state.W_GEN_TEXT).input(text)
-    return at.button(key="generate_front").click().run()
+    return settled(at.button(key="generate_front").click().run())
+
+
+def _approve_and_generate_views(at):
+    """Approve (features are extracted and shown), then generate the other views."""
+    settled(at.button(key="approve").click().run())
+    no_exceptions(at)
+    assert _step(at) == Step.VIEWS
+    assert "#### Check the features" in texts(at, "markdown")  # correctable before the views
+    return settled(at.button(key="generate_missing").click().run())
 
 
 def test_happy_path_through_all_five_steps(app, app_member, app_settings) -> None:
@@ -41,7 +50,7 @@ def test_happy_path_through_all_five_steps(app, app_member, app_settings) -> Non
     no_exceptions(app)
     assert _step(app) == Step.INPUT
     assert "Generate the front view · 3 credits" in [b.label for b in app.button]
-    assert any("7 credits" in m for m in texts(app, "markdown"))
+    assert any("3 credits" in m and "in all" in m for m in texts(app, "markdown"))
 
     _generate_front(app)
     no_exceptions(app)
@@ -50,14 +59,14 @@ def test_happy_path_through_all_five_steps(app, app_member, app_settings) -> Non
     assert _balance(app) == app_settings.starting_credits - 3
     assert app.image  # the front view, large
 
-    app.button(key="approve").click().run()
+    _approve_and_generate_views(app)
     no_exceptions(app)
     assert _step(app) == Step.DONE
     assert [t.label for t in app.tabs] == [v.label for v in ALL_VIEWS]
     approval = _approval(app)
     assert approval.status == Status.COMPLETE
     assert all(approval.key(v) for v in ALL_VIEWS)
-    assert _balance(app) == app_settings.starting_credits - 7
+    assert _balance(app) == app_settings.starting_credits - 3  # views included
     assert "Extracted features" in texts(app, "markdown")[-40:] or any(
         "Extracted features" in m for m in texts(app, "markdown"))
     assert any(m.label == "Back" for m in app.main.metric)  # consistency scores
@@ -79,7 +88,7 @@ def test_reject_with_feedback_then_approve(app, app_member, app_settings) -> Non
     assert texts(app, "error") == ["The feedback is empty: write a few words first."]
 
     app.text_area(key=state.W_GEN_FEEDBACK).input("make the strap red")
-    app.button(key="reject").click().run()
+    settled(app.button(key="reject").click().run())
     no_exceptions(app)
     assert _step(app) == Step.REVIEW
     approval = _approval(app)
@@ -90,10 +99,10 @@ def test_reject_with_feedback_then_approve(app, app_member, app_settings) -> Non
     assert app.text_area(key=state.W_GEN_FEEDBACK).value == ""  # ready for the next review
     assert _balance(app) == app_settings.starting_credits - 3 - 2
 
-    app.button(key="approve").click().run()
+    _approve_and_generate_views(app)
     no_exceptions(app)
     assert _step(app) == Step.DONE
-    assert _balance(app) == app_settings.starting_credits - 3 - 2 - 4
+    assert _balance(app) == app_settings.starting_credits - 3 - 2
 
 
 def test_insufficient_credits_shows_why_and_keeps_the_input(app, app_repo,
@@ -151,15 +160,34 @@ def flaky(app, app_member):
 
 def test_a_failed_view_shows_why_and_can_be_retried_alone(app, flaky, app_settings) -> None:
     _generate_front(app)
-    app.button(key="approve").click().run()
+    _approve_and_generate_views(app)
     no_exceptions(app)
     assert _step(app) == Step.VIEWS
     assert "The image service is busy; try again." in texts(app, "caption")
-    assert "Retry · 1 credit" in [b.label for b in app.button]
-    assert _balance(app) == app_settings.starting_credits - 3 - 3  # the failed view refunded
+    assert "Retry · free" in [b.label for b in app.button]  # a first image of a view
+    assert _balance(app) == app_settings.starting_credits - 3
 
     flaky.heal()
-    app.button(key="retry_top").click().run()
+    settled(app.button(key="retry_top").click().run())
     no_exceptions(app)
     assert _step(app) == Step.DONE
-    assert _balance(app) == app_settings.starting_credits - 7
+    assert _balance(app) == app_settings.starting_credits - 3
+
+
+def test_a_reload_finds_the_product_and_its_progress_again(app, app_member, app_settings) -> None:
+    """A reload is a new session: the product's id in the address brings it back."""
+    from conftest import ROOT, TIMEOUT
+    from streamlit.testing.v1 import AppTest
+
+    signed_in(app, app_member)
+    app.text_area(key=state.W_GEN_TEXT).input(DESCRIPTION)
+    app.button(key="generate_front").click().run()  # returns at once: the front is queued
+    product = app.query_params["product"]
+    assert product == app.session_state[state.GEN_APPROVAL]
+
+    reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    reloaded.query_params["product"] = product
+    settled(signed_in(reloaded, app_member))
+    no_exceptions(reloaded)
+    assert _step(reloaded) == Step.REVIEW
+    assert "Review the front view" in texts(reloaded, "subheader")

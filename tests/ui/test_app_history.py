@@ -82,5 +82,5 @@ def test_history_regenerate_refuses_without_credits(app, app_member, made, app_r
     app.button(key="regenerate").click().run()
     no_exceptions(app)
     assert texts(app, "error") == [
-        "1 view(s) cost 1 credits and you have 0. Ask an admin for more credits."]
+        "1 view costs 1 credit and you have 0. Ask an admin for more credits."]
     assert [r.revision_number for r in studio.revisions(app_member, first.id)] == [1]

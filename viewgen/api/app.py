@@ -212,17 +212,20 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
         before = studio.balance(who.user)
         extra: dict[str, Any] = {} if wait else {"wait": False}
         if body.approved:
+            edited = None
             if body.features is not None:
                 edited = _features(body.features)  # 422 for a record that does not fit
-                keyword = next((k for k in ("features", "edited_features")
-                                if accepts(studio.approve, k)), None)
-                if keyword is None:
+                if not hasattr(studio, "correct_features"):
                     raise NotAvailable("This server cannot take edited features yet; approve "
                                        "without `features`.")
-                extra[keyword] = edited
+                if not wait:
+                    raise InvalidInput("Edited features are applied once the features are "
+                                       "extracted: send them without ?wait=false.")
             if not wait and not accepts(studio.approve, "wait"):
                 raise _no_async()
             approval = studio.approve(who.user, body.approvalId, **extra)
+            if edited is not None:  # the views are generated from the corrected record
+                approval = studio.correct_features(who.user, body.approvalId, edited)
         else:
             if body.features is not None:
                 raise InvalidInput("Edited features go with an approval, not a rejection.")

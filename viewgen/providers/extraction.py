@@ -12,10 +12,12 @@ as not measured if none survive), not the whole extraction.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from viewgen.dimensions import AXES, Dimensions, dimension_gaps
 from viewgen.domain import Color, ExtractedFeatures
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,9 @@ EXTRACTION_PROMPT = (
     "- materials: the materials the product appears to be made of.\n"
     "- keyElements: the distinctive parts and details (handles, straps, buttons, seams, "
     "logo placement ...), each a short phrase.\n"
-    "- estimatedDimensions: the likely real-world size (e.g. '30 x 20 x 10 cm'), or null "
-    "if it cannot be judged.\n"
+    "- estimatedDimensions: the likely real-world size as numbers: width (left to right "
+    "in this view), height (bottom to top) and depth (front to back), all in one unit, "
+    "\"cm\" or \"in\"; null for a size that cannot be judged from the image.\n"
     "- description: two or three sentences a person could draw the product from."
 )
 
@@ -46,14 +49,33 @@ class ColorSpec(BaseModel):
     usage: Literal["primary", "secondary", "accent"]
 
 
+class DimensionsSpec(BaseModel):
+    """The product's likely real-world size in one unit; a size that cannot be judged is null."""
+
+    width: float | None = Field(description="left to right in the front view, or null")
+    height: float | None = Field(description="bottom to top, or null")
+    depth: float | None = Field(description="front to back, or null")
+    unit: Literal["cm", "in"]
+
+
 class ProductFeatures(BaseModel):
     """The structured-output schema both extractors ask for."""
 
     colors: list[ColorSpec]
     materials: list[str]
     keyElements: list[str]
-    estimatedDimensions: str | None
+    estimatedDimensions: DimensionsSpec
     description: str
+
+
+def to_dimensions(spec: DimensionsSpec | None) -> Dimensions | None:
+    """The model's sizes as ``Dimensions``; a negative or infinite size counts as unknown."""
+    if spec is None:
+        return None
+    sizes = {axis: value for axis in AXES
+             if (value := getattr(spec, axis)) is not None and math.isfinite(value)
+             and value >= 0}
+    return Dimensions(unit=spec.unit, **sizes) if sizes else None
 
 
 def to_features(answer: ProductFeatures) -> ExtractedFeatures:
@@ -74,15 +96,14 @@ def to_features(answer: ProductFeatures) -> ExtractedFeatures:
         not_measured.append("colors")
     materials = [m.strip() for m in answer.materials if m.strip()]
     elements = [e.strip() for e in answer.keyElements if e.strip()]
-    dimensions = (answer.estimatedDimensions or "").strip() or None
+    dimensions = to_dimensions(answer.estimatedDimensions)
     if not answer.colors:
         not_measured.append("colors")
     if not materials:
         not_measured.append("materials")
     if not elements:
         not_measured.append("keyElements")
-    if dimensions is None:
-        not_measured.append("estimatedDimensions")
+    not_measured.extend(dimension_gaps(dimensions))
     return ExtractedFeatures(
         colors=colors,
         materials=materials,

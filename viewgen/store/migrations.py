@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, bindparam, inspect, select, text
 
 from viewgen.store import schema
 
@@ -48,6 +48,77 @@ def _covering_indexes(conn: Connection) -> None:
 def _sessions(conn: Connection) -> None:
     # "stay signed in" across page reloads (viewgen.auth.remember / recall)
     schema.sessions.create(conn, checkfirst=True)  # with its indexes
+
+
+@migration("0004_durable_jobs")
+def _durable_jobs(conn: Connection) -> None:
+    # generation runs as DBOS workflows: the approval names its workflow, a replayed
+    # step finds its call row by step_key, QA verdicts are kept, executors heartbeat,
+    # and CSV batches have rows. On a fresh database the baseline made all of this.
+    inspector = inspect(conn)
+    added = {
+        schema.product_view_approvals: ("workflow_id", "qa"),
+        schema.generation_calls: ("step_key", "charged", "qa_ok", "qa_reasons"),
+    }
+    for table, names in added.items():
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for name in names:
+            if name in have:
+                continue
+            column = table.c[name]
+            ddl = column.type.compile(dialect=conn.dialect)
+            default = ""
+            if name == "qa":
+                default = " NOT NULL DEFAULT '{}'"
+            elif name == "charged":
+                default = " NOT NULL DEFAULT TRUE" if conn.dialect.name == "postgresql" \
+                    else " NOT NULL DEFAULT 1"
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl}{default}"))
+    next(i for i in schema.generation_calls.indexes if i.name == "uq_calls_step_key").create(
+        conn, checkfirst=True)
+    for table in (schema.workers, schema.batches, schema.batch_rows):
+        table.create(conn, checkfirst=True)  # with its indexes
+
+
+@migration("0006_dimensions")
+def _dimensions(conn: Connection) -> None:
+    # the seed's feature record: estimatedDimensions {width, height, depth, unit} instead
+    # of text (text no parser reads is kept as its note), and a column that keeps the
+    # features as extracted beside the ones the person approved (they may correct them).
+    # Rows approved before this had no way to be corrected: as extracted = as approved.
+    from viewgen.dimensions import upgrade_feature_json
+
+    approvals = schema.product_view_approvals
+    original = approvals.c.extracted_features_original
+    if original.name not in {c["name"] for c in inspect(conn).get_columns(approvals.name)}:
+        kind = original.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {approvals.name} ADD COLUMN {original.name} {kind}"))
+    last = ""
+    while True:  # in pages by id, so 50k approvals never sit in memory at once
+        rows = conn.execute(
+            select(approvals.c.id, approvals.c.extracted_features, original)
+            .where(approvals.c.extracted_features.is_not(None), approvals.c.id > last)
+            .order_by(approvals.c.id).limit(500)
+        ).all()
+        if not rows:
+            return
+        changes = []
+        for row_id, features, kept in rows:
+            if not isinstance(features, dict):
+                continue
+            approved = upgrade_feature_json(features)
+            extracted = upgrade_feature_json(kept) if isinstance(kept, dict) else approved
+            if approved != features or extracted != kept:
+                changes.append({"row_id": row_id, "approved": approved, "extracted": extracted})
+        if changes:
+            conn.execute(
+                approvals.update().where(approvals.c.id == bindparam("row_id"))
+                .values(extracted_features=bindparam("approved", type_=original.type),
+                        extracted_features_original=bindparam("extracted", type_=original.type),
+                        updated_at=approvals.c.updated_at),  # a format change, not an edit
+                changes,
+            )
+        last = rows[-1][0]
 
 
 @migration("0005_api_tokens")

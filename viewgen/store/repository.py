@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, and_, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -35,7 +36,7 @@ from viewgen.domain import (
     ViewImage,
     ViewType,
 )
-from viewgen.errors import AuthError, IllegalTransition, NotFound, PermissionDenied
+from viewgen.errors import AuthError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from viewgen.store import schema as t
 from viewgen.store.engine import IMMEDIATE, is_sqlite
 from viewgen.store.migrations import migrate
@@ -133,6 +134,8 @@ def _approval(row: Any) -> Approval:
         feedback_history=m["feedback_history"] or [],
         rejection_count=m["rejection_count"] or 0,
         seed=m["seed"] or 0,
+        workflow_id=m["workflow_id"],
+        qa=m["qa"] or {},
         created_at=m["created_at"],
         approved_at=m["approved_at"],
         updated_at=m["updated_at"],
@@ -300,7 +303,7 @@ class Tx:
             t.product_view_approvals.insert().values(
                 id=aid, user_id=self.actor.id, project_id=project_id, session_id=session_id,
                 input_type=input_type.value, input_text=input_text, status=status.value,
-                seed=seed, feedback_history=[], view_errors={}, consistency={},
+                seed=seed, feedback_history=[], view_errors={}, consistency={}, qa={},
             )
         )
         return self.get_approval(aid)
@@ -361,6 +364,64 @@ class Tx:
             merged.pop(key, None)
         self.update_approval(approval_id, **{column: merged})
         return merged
+
+    def set_approved_features(self, approval_id: str,
+                              features_json: ExtractedFeatures | dict[str, Any]) -> None:
+        """Store the person's corrected features; the views are generated from these.
+
+        Only for an approved front whose views have not started (status ``approved``).
+        The first correction moves the extracted record to ``extracted_features_original``
+        (``COALESCE``: later corrections never overwrite it), so the record keeps both
+        versions. Bad features (a hex that is not #RRGGBB, a negative size) raise
+        ``InvalidInput`` and change nothing.
+        """
+        try:
+            features = ExtractedFeatures.model_validate(
+                features_json.model_dump(mode="json")
+                if isinstance(features_json, ExtractedFeatures) else features_json)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(p) for p in problem.get("loc", ()))
+            raise InvalidInput(
+                f"These features cannot be saved: {where}: "
+                f"{str(problem.get('msg', 'invalid')).removeprefix('Value error, ')}."
+            ) from None
+        a = t.product_view_approvals
+        stmt = a.update().where(
+            a.c.id == approval_id, a.c.status == Status.APPROVED.value,
+            a.c.extracted_features.is_not(None),
+        )
+        if not self.sees_all:
+            stmt = stmt.where(a.c.user_id == self.actor.id)
+        result = self.conn.execute(stmt.values(
+            extracted_features_original=func.coalesce(
+                a.c.extracted_features_original, a.c.extracted_features),
+            extracted_features=features.model_dump(mode="json"),
+        ))
+        if result.rowcount != 1:
+            now = self.get_approval(approval_id)  # NotFound for someone else's product
+            raise IllegalTransition(
+                "The features can be corrected only after the front is approved and before "
+                f"the other views are generated (this product is "
+                f"{now.status.value.replace('_', ' ')}).",
+                detail=f"expected approved, found {now.status.value}",
+            )
+
+    def feature_versions(
+        self, approval_id: str,
+    ) -> tuple[ExtractedFeatures | None, ExtractedFeatures | None]:
+        """``(as extracted, as approved)``; the same record twice if never corrected."""
+        a = t.product_view_approvals
+        row = self.conn.execute(self._scope(a, select(
+            a.c.extracted_features_original, a.c.extracted_features,
+        ).where(a.c.id == approval_id))).first()
+        if row is None:
+            raise NotFound("That product was not found.")
+        original, approved = row
+        approved_features = ExtractedFeatures.model_validate(approved) if approved else None
+        if original is None:
+            return approved_features, approved_features
+        return ExtractedFeatures.model_validate(original), approved_features
 
     def list_approvals(
         self, *, project_id: str | None = None, statuses: Sequence[Status] | None = None,
@@ -455,7 +516,9 @@ class Tx:
                     provider: str, model: str, attempts: int, latency_ms: float,
                     outcome: str, error: str | None = None, input_tokens: int | None = None,
                     output_tokens: int | None = None, images: int = 0,
-                    cost_usd: float = 0.0) -> None:
+                    cost_usd: float = 0.0, step_key: str | None = None,
+                    charged: bool = True, qa_ok: bool | None = None,
+                    qa_reasons: list[str] | None = None) -> None:
         self.conn.execute(
             t.generation_calls.insert().values(
                 approval_id=approval.id if approval else None,
@@ -463,9 +526,16 @@ class Tx:
                 view_type=view.value if view else None, kind=kind, provider=provider,
                 model=model, attempts=attempts, latency_ms=latency_ms, outcome=outcome,
                 error=error, input_tokens=input_tokens, output_tokens=output_tokens,
-                images=images, cost_usd=cost_usd,
+                images=images, cost_usd=cost_usd, step_key=step_key, charged=charged,
+                qa_ok=qa_ok, qa_reasons=qa_reasons,
             )
         )
+
+    def call_for_step(self, step_key: str) -> dict[str, Any] | None:
+        """The call a workflow step recorded, if it got that far (replay guard)."""
+        c = t.generation_calls
+        row = self.conn.execute(self._scope(c, select(c).where(c.c.step_key == step_key))).first()
+        return dict(row._mapping) if row else None
 
     def list_calls(self, approval_id: str) -> list[dict[str, Any]]:
         c = t.generation_calls

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -93,6 +94,9 @@ product_view_approvals = Table(
     Column("logo_key", Text, nullable=True),
     *_view_columns,
     Column("extracted_features", JSONType, nullable=True),
+    # the features as the extractor returned them, kept when the person corrects
+    # extracted_features (which the views use) before the views (migration 0006)
+    Column("extracted_features_original", JSONType, nullable=True),
     Column("status", String(32), nullable=False),
     Column("user_feedback", Text, nullable=True),
     Column("feedback_history", JSONType, nullable=False, default=list),
@@ -101,6 +105,10 @@ product_view_approvals = Table(
     Column("view_errors", JSONType, nullable=False, default=dict),
     Column("consistency", JSONType, nullable=False, default=dict),
     Column("seed", Integer, nullable=False, default=0),
+    # the durable workflow now (or last) running for this product, and the QA gate's
+    # verdict per view ({view: {ok, score, reasons, ...}})
+    Column("workflow_id", String(200), nullable=True),
+    Column("qa", JSONType, nullable=False, default=dict),
     _ts("created_at", nullable=False, default=utcnow),
     _ts("approved_at", nullable=True),
     _ts("completed_at", nullable=True),
@@ -209,6 +217,13 @@ generation_calls = Table(
     Column("output_tokens", Integer, nullable=True),
     Column("images", Integer, nullable=False, default=0),
     Column("cost_usd", Float, nullable=False, default=0.0),
+    # the workflow step that made this call: a replayed step finds its row and does not
+    # call, store or charge again (unique; null for calls made outside a workflow)
+    Column("step_key", String(300), nullable=True),
+    # automatic QA retries are recorded with their cost but never charged to the person
+    Column("charged", Boolean, nullable=False, default=True),
+    Column("qa_ok", Boolean, nullable=True),
+    Column("qa_reasons", JSONType, nullable=True),
     _ts("created_at", nullable=False, default=utcnow),
     # covers the admin's calls per provider per day (PostgreSQL: index-only scans)
     Index("ix_calls_created_provider", "created_at", "provider",
@@ -216,6 +231,7 @@ generation_calls = Table(
     Index("ix_calls_provider", "provider", "created_at"),
     Index("ix_calls_approval", "approval_id"),
     Index("ix_calls_user_created", "user_id", "created_at"),
+    Index("uq_calls_step_key", "step_key", unique=True),
 )
 
 # "stay signed in": one row per browser that chose to stay signed in. Only a hash of
@@ -230,6 +246,71 @@ sessions = Table(
     _ts("expires_at", nullable=False),
     Index("ix_sessions_user", "user_id"),
     Index("ix_sessions_expires", "expires_at"),
+)
+
+# Durable execution (viewgen.durable). One row per executor process: the embedded one in
+# each app replica and every `python -m viewgen worker`. A live executor takes over the
+# pending workflows of one whose heartbeat stopped (recovered_by records who did).
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(100), primary_key=True),  # the DBOS executor id
+    Column("kind", String(16), nullable=False),  # embedded | worker | off
+    Column("host", String(200), nullable=False, default=""),
+    Column("pid", Integer, nullable=False, default=0),
+    _ts("started_at", nullable=False, default=utcnow),
+    _ts("heartbeat_at", nullable=False, default=utcnow),
+    Column("recovered_by", String(100), nullable=True),
+    _ts("recovered_at", nullable=True),
+)
+
+BATCH_STATES = ("running", "paused", "cancelled", "complete")
+ROW_STATES = ("queued", "generating", "review", "complete", "failed", "cancelled", "skipped")
+
+# A CSV batch and its rows. A row becomes one product (approval) when it runs.
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="running"),
+    Column("total", Integer, nullable=False, default=0),
+    Column("price_per_row", Integer, nullable=False, default=0),
+    _ts("created_at", nullable=False, default=utcnow),
+    _ts("updated_at", nullable=False, default=utcnow, onupdate=utcnow),
+    _ts("finished_at", nullable=True),
+    CheckConstraint(_in("status", BATCH_STATES), name="ck_batches_status"),
+    Index("ix_batches_user_created", "user_id", "created_at"),
+)
+
+batch_rows = Table(
+    "batch_rows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", String(36), ForeignKey("batches.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("row_number", Integer, nullable=False),
+    Column("sku", String(200), nullable=False),
+    Column("input_text", Text, nullable=True),
+    Column("image_key", Text, nullable=True),
+    Column("logo_key", Text, nullable=True),
+    Column("auto_approve", Boolean, nullable=False, default=True),
+    Column("status", String(16), nullable=False, default="queued"),
+    Column(
+        "approval_id", String(36),
+        ForeignKey("product_view_approvals.id", ondelete="SET NULL"), nullable=True,
+    ),
+    Column("error", Text, nullable=True),
+    Column("attempt", Integer, nullable=False, default=1),
+    # the row's front price, reserved when the batch starts (refunded if it never runs)
+    Column("reservation_id", Integer, nullable=True),
+    _ts("created_at", nullable=False, default=utcnow),
+    _ts("updated_at", nullable=False, default=utcnow, onupdate=utcnow),
+    CheckConstraint(_in("status", ROW_STATES), name="ck_batch_rows_status"),
+    UniqueConstraint("batch_id", "row_number", name="uq_batch_rows_number"),
+    Index("ix_batch_rows_batch", "batch_id", "row_number"),
+    Index("ix_batch_rows_approval", "approval_id"),
 )
 
 # per-user API tokens for the HTTP API (viewgen.tokens): only the SHA-256 of a token is
@@ -263,4 +344,6 @@ USER_TABLES = (
     revisions,
     credit_ledger,
     generation_calls,
+    batches,
+    batch_rows,
 )

@@ -37,8 +37,17 @@ GENERIC_ERROR = (
 WEAK_SCORE_DEFAULT = 70.0
 
 
+def join_words(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def credits_label(amount: int) -> str:
-    """``1 credit``, ``4 credits``."""
+    """``1 credit``, ``4 credits``, ``free``."""
+    if amount == 0:
+        return "free"
     return f"{amount:,} credit" + ("" if amount == 1 else "s")
 
 
@@ -217,8 +226,9 @@ def sidebar(user: User, services: Services) -> None:
         if user.is_admin:
             st.badge("Admin", icon=":material/shield_person:", color="violet")
         st.metric("Credits", "—" if balance is None else f"{balance:,}",
-                  help=f"Front view {prices.front} · retry after a rejection {prices.retry} · "
-                       f"each other view {prices.view}")
+                  help=f"A product {prices.whole_product()} (its five views) · retry after a "
+                       f"rejection {prices.retry} · regenerating a view later "
+                       f"{prices.regenerate}")
         st.caption(f"Images by the **{services.settings.provider_label}**")
         st.button("Sign out", key="sign_out", on_click=sign_out, args=(services,),
                   icon=":material/logout:", width="stretch")
@@ -375,7 +385,8 @@ def features_panel(features: ExtractedFeatures | None) -> None:
     _listing("Materials", features.materials)
     _listing("Key elements", features.keyElements)
     if features.estimatedDimensions:
-        st.markdown(f"**Dimensions** · {features.estimatedDimensions}")
+        st.markdown("**Dimensions**")
+        st.text(features.dimensions_text)
     if features.not_measured:
         st.caption("Could not be measured from the image: " + ", ".join(features.not_measured))
 

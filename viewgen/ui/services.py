@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 from viewgen.auth import Auth, build_auth
-from viewgen.settings import Settings
+from viewgen.compose import build_studio
+from viewgen.settings import Settings, load_settings
 from viewgen.ui import state
-from viewgen.workflow import Studio, build_studio
+from viewgen.workflow import Studio
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,6 @@ def session_auth(studio: Studio, settings: Settings) -> Auth:
 
 def services() -> Services:
     """The services for this run (raises ``ViewgenError``): shared Studio, own auth."""
-    settings = Settings()
+    settings = load_settings()
     studio = _build(settings.model_dump_json(), settings)
     return Services(settings=settings, studio=studio, auth=session_auth(studio, settings))

@@ -222,3 +222,10 @@ def reset_generate() -> None:
 def upload_key(base: str) -> str:
     """Uploader widget keys carry a generation so 'Start a new product' empties them."""
     return f"{base}_{st.session_state.get(GEN_UPLOADS, 0)}"
+
+# ---------------------------------------------------------------------- the Batch page
+BATCH_PLAN = "batch_plan"  # viewgen.batch_input.BatchPlan checked and waiting to start
+BATCH_PLAN_NAME = "batch_plan_name"  # the CSV's file name, for the batch's name
+BATCH_SELECTED = "batch_selected"  # the batch id shown below the form
+BATCH_ERROR = "batch_error"  # str | None: the last error's user_message
+BATCH_NOTICE = "batch_notice"  # str | None: what the last action did

@@ -90,7 +90,10 @@ def test_uses_the_renderers_metadata_when_present() -> None:
     features = OfflineExtractor().extract(png).features
     assert features.materials == ["leather", "brass"]
     assert features.keyElements == ["front flap", "brass buckle", "shoulder strap"]
-    assert features.estimatedDimensions == "about 32 × 24 × 12 cm (W × H × D)"
+    assert features.estimatedDimensions is not None
+    assert features.estimatedDimensions.model_dump() == {
+        "width": 32, "height": 24, "depth": 12, "unit": "cm", "note": None}
+    assert features.dimensions_text == "32 × 24 × 12 cm"
     assert features.not_measured == []
     # the renderer knows what it drew: its sentence is the description
     assert features.description == "A navy leather messenger bag."
@@ -112,6 +115,11 @@ def test_partial_or_broken_metadata() -> None:
     Image.open(io.BytesIO(bag_png())).save(out, format="PNG", pnginfo=info)
     assert read_model_meta(out.getvalue()) is None
     assert OfflineExtractor().extract(out.getvalue()).features.not_measured
+    # a size the metadata lacks is null and listed; the others are kept
+    two_sizes = {**partial, "dimensions_cm": {"width": 32, "height": 24, "depth": -1}}
+    features = OfflineExtractor().extract(bag_png(meta=two_sizes)).features
+    assert features.dimensions_text == "W 32 × H 24 cm (depth not measured)"
+    assert features.not_measured == ["keyElements", "estimatedDimensions.depth"]
 
 
 def test_transparent_cutout_uses_alpha() -> None:
@@ -222,6 +230,8 @@ def test_reads_the_offline_generators_metadata() -> None:
     assert features.colors[0].name in {"red", "crimson", "scarlet", "brick red"}
     assert "ceramic" in features.materials
     assert features.keyElements
-    assert features.estimatedDimensions and features.estimatedDimensions.endswith("cm (W × H × D)")
+    dims = features.estimatedDimensions
+    assert dims is not None and dims.unit == "cm" and dims.missing == []
+    assert features.dimensions_text.endswith(" cm") and features.dimensions_text.count("×") == 2
     assert features.not_measured == []
     assert features.description.startswith("A red ceramic mug")

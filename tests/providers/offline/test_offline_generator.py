@@ -133,7 +133,8 @@ def test_the_extractor_reads_the_render() -> None:
     features = OfflineExtractor().extract(front).features
     assert "navy" in [c.name for c in features.colors]
     assert "leather" in features.materials
-    assert features.estimatedDimensions and "cm" in features.estimatedDimensions
+    assert features.estimatedDimensions is not None
+    assert features.estimatedDimensions.unit == "cm" and not features.estimatedDimensions.missing
     assert features.not_measured == []
 
 

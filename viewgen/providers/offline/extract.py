@@ -23,6 +23,7 @@ from scipy import ndimage
 
 from viewgen import imaging
 from viewgen.color import ciede2000, nearest_name, palette, rgb_to_hex, rgb_to_lab, usage_for
+from viewgen.dimensions import AXES, Dimensions, dimension_gaps
 from viewgen.domain import CallUsage, Color, ColorUsage, ExtractedFeatures, ExtractionResult
 from viewgen.errors import InvalidInput
 
@@ -62,10 +63,9 @@ class OfflineExtractor:
         dimensions = _dimensions(meta.get("dimensions_cm")) if meta else None
         category = str(meta.get("category") or "").strip() if meta else ""
         not_measured = [
-            name for name, value in (("materials", materials), ("keyElements", key_elements),
-                                     ("estimatedDimensions", dimensions))
+            name for name, value in (("materials", materials), ("keyElements", key_elements))
             if not value
-        ]
+        ] + dimension_gaps(dimensions)
         features = ExtractedFeatures(
             colors=colors,
             materials=materials,
@@ -182,15 +182,17 @@ def _strings(value: Any) -> list[str]:
     return out
 
 
-def _dimensions(value: Any) -> str | None:
-    """``{"width": 32, "height": 24, "depth": 12}`` → ``"about 32 × 24 × 12 cm (W × H × D)"``."""
+def _dimensions(value: Any) -> Dimensions | None:
+    """``{"width": 32, "height": 24, "depth": 12}`` (cm) → ``Dimensions``; a size that is
+    missing, not a number, not finite or not positive is left null (not measured)."""
     if not isinstance(value, dict):
         return None
-    try:
-        sizes = [float(value[k]) for k in ("width", "height", "depth")]
-    except (KeyError, TypeError, ValueError):
-        return None
-    if any(not np.isfinite(s) or s <= 0 for s in sizes):
-        return None
-    text = " × ".join(f"{s:.0f}" if s >= 10 else f"{s:.1f}".rstrip("0").rstrip(".") for s in sizes)
-    return f"about {text} cm (W × H × D)"
+    sizes: dict[str, float] = {}
+    for axis in AXES:
+        try:
+            size = float(value[axis])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if np.isfinite(size) and size > 0:
+            sizes[axis] = size
+    return Dimensions(unit="cm", **sizes) if sizes else None
