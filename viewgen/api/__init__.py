@@ -35,7 +35,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None =
     """Build the Studio as the CLI does and serve the API until interrupted."""
     import uvicorn
 
-    from viewgen.workflow import build_studio
+    from viewgen.compose import build_studio
 
     settings = settings or Settings()
     studio = build_studio(settings)

@@ -15,10 +15,11 @@ from viewgen import tokens
 from viewgen.settings import Settings
 
 
-def _studio(settings: Settings):
-    from viewgen.workflow import build_studio
+def _repo(settings: Settings):
+    # tokens need the database only: no providers, no executor
+    from viewgen.compose import open_repo
 
-    return build_studio(settings, reconcile=False)
+    return open_repo(settings)
 
 
 def _row(token: tokens.ApiToken) -> dict[str, Any]:
@@ -36,9 +37,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
-    studio = _studio(settings)
-    user = tokens.user_by_email(studio.repo, args.email)
-    token, secret = tokens.create(studio.repo, user, args.name)
+    repo = _repo(settings)
+    user = tokens.user_by_email(repo, args.email)
+    token, secret = tokens.create(repo, user, args.name)
     if args.json:
         print(json.dumps({**_row(token), "token": secret, "email": user.email}, indent=2))
     else:
@@ -49,9 +50,9 @@ def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tokens_list(args: argparse.Namespace, settings: Settings) -> int:
-    studio = _studio(settings)
-    user = tokens.user_by_email(studio.repo, args.email)
-    rows = tokens.list_tokens(studio.repo, user)
+    repo = _repo(settings)
+    user = tokens.user_by_email(repo, args.email)
+    rows = tokens.list_tokens(repo, user)
     if args.json:
         print(json.dumps([_row(t) for t in rows], indent=2))
         return 0
@@ -65,9 +66,9 @@ def cmd_tokens_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    studio = _studio(settings)
-    user = tokens.user_by_email(studio.repo, args.email)
-    token = tokens.revoke(studio.repo, user, tokens.resolve(studio.repo, user, args.token))
+    repo = _repo(settings)
+    user = tokens.user_by_email(repo, args.email)
+    token = tokens.revoke(repo, user, tokens.resolve(repo, user, args.token))
     if args.json:
         print(json.dumps(_row(token), indent=2))
     else:
