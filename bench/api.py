@@ -89,7 +89,7 @@ class BenchStudio(Studio):
     """The Studio without its background consistency scoring: that CPU work would land
     on whichever call runs next, direct or API, and blur what each costs."""
 
-    def _schedule_analysis(self, actor, approval_id, views) -> None:
+    def analyse(self, actor_id: str, approval_id: str, views: list[str]) -> None:
         return None
 
 
