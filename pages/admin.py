@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from viewgen import Status, analytics
+from viewgen import Status, analytics, csvsafe
 from viewgen.analytics import Filters
 from viewgen.ui import components, guard, state
 from viewgen.ui.queue_panel import queue_panel
@@ -237,7 +237,8 @@ def table(name: str, fetch, filters: Filters, config: dict, **options) -> None:
     limit = analytics.CSV_MAX_ROWS
     csv.download_button(
         "Download CSV", on_click="ignore", icon=":material/download:", key=f"csv_{name}",
-        data=lambda: analytics.table_csv(repo, user, name, filters, **options),
+        data=lambda: csvsafe.neutralise_csv(analytics.table_csv(repo, user, name, filters,
+                                                                 **options)),
         file_name=f"viewgen-{name.replace('_', '-')}.csv", mime="text/csv", width="stretch",
         help=f"The whole filtered table{f' (first {limit:,} rows)' if result.total > limit else ''}.",
     )
@@ -301,7 +302,8 @@ def grant(emails: dict[str, str]) -> None:
     if error:
         state.flash("error", error)
         return
-    state.flash("success", f"Granted {int(amount):,} credits to {emails.get(target, target)}; "
+    state.flash("success", f"Granted {int(amount):,} credits to "
+                           f"{components.plain(emails.get(target, target))}; "
                            f"their balance is now {balance:,}.")
     refresh()
 
@@ -323,7 +325,7 @@ def users_tab() -> None:
                      })
         st.download_button("Download CSV", on_click="ignore", icon=":material/download:",
                            key="csv_users", file_name="viewgen-users.csv", mime="text/csv",
-                           data=lambda: people.drop(columns=["user_id"]).to_csv(index=False))
+                           data=lambda: csvsafe.frame_to_csv(people.drop(columns=["user_id"])))
     with right, st.form("grant_form"):
         st.markdown("#### Grant credits")
         emails = dict(zip(people["user_id"], people["email"], strict=True))

@@ -127,7 +127,7 @@ def draw_plan(plan) -> None:
                  "queued until they are fixed, unless you skip them.")
         st.dataframe(pd.DataFrame(plan.error_table()), hide_index=True, width="stretch")
     for warning in plan.warnings:
-        st.caption(warning)
+        st.caption(components.plain(warning))
     if valid == 0:
         return
     st.markdown(f"**{valid:,} {'product' if valid == 1 else 'products'} · {total:,} credits** "

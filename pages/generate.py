@@ -17,7 +17,9 @@ import re
 import streamlit as st
 
 from viewgen import ALL_VIEWS, Approval, Status, ViewType
+from viewgen.domain import RetryMode
 from viewgen.ui import components, guard, state
+from viewgen.ui import qa as qa_panel
 from viewgen.ui.features_form import features_form
 from viewgen.ui.state import Action, Step, Upload
 
@@ -49,7 +51,8 @@ def current_approval() -> Approval | None:
 def step_of(approval: Approval | None, action: Action | None) -> Step:
     if action is not None:
         return {"front": Step.FRONT, "reject": Step.FRONT, "retry_front": Step.FRONT,
-                "approve": Step.REVIEW, "views": Step.VIEWS}.get(action.kind, Step.INPUT)
+                "approve": Step.REVIEW, "views": Step.VIEWS,
+                "free_retry": Step.VIEWS}.get(action.kind, Step.INPUT)
     if approval is None or approval.status == Status.INPUT:
         return Step.INPUT
     if approval.status in (Status.FRONT_REVIEW, Status.REVISION_REQUESTED):
@@ -80,6 +83,7 @@ def queue_front() -> None:
 
 def queue_reject() -> None:
     feedback = state.remember(state.W_GEN_FEEDBACK, state.GEN_FEEDBACK)
+    state.put(RETRY_MODE, st.session_state.get(W_RETRY_MODE, RetryMode.EDIT.value))
     queue(Action("reject", feedback=feedback))
 
 
@@ -128,7 +132,8 @@ def do_reject(approval: Approval, action: Action) -> None:
     if error:
         finish(None, error, keep_feedback=True)
         st.rerun()
-    fresh, error = components.attempt(studio.retry_front, user, approval.id, wait=False)
+    fresh, error = components.attempt(studio.retry_front, user, approval.id, wait=False,
+                                      mode=state.get(RETRY_MODE, RetryMode.EDIT.value))
     finish(fresh, error)
     st.rerun()
 
@@ -166,6 +171,11 @@ def carry_out(action: Action, approval: Approval | None) -> None:
         do_approve(approval)
     elif action.kind == "views":
         do_views(approval, action)
+    elif action.kind == "free_retry":
+        batch, error = components.attempt(studio.retry_flagged_view, user, approval.id,
+                                          ViewType(action.views[0]))
+        finish(None if batch is None else approval, error)
+        st.rerun()
     state.drop(state.GEN_ACTION)
     st.rerun()
 
@@ -256,7 +266,7 @@ def rejected_versions(approval: Approval) -> None:
             with image:
                 components.show_image(components.image_bytes(svc, user, entry.image_key))
             with note:
-                st.markdown(f"“{entry.user_feedback or 'no feedback'}”")
+                st.markdown(f"“{components.plain(entry.user_feedback or 'no feedback')}”")
                 if entry.created_at:
                     st.caption(entry.created_at.strftime("%d %b %Y, %H:%M UTC"))
 
@@ -276,11 +286,14 @@ def draw_review(approval: Approval) -> None:
         else:
             components.show_image(components.image_bytes(svc, user, approval.key(ViewType.FRONT)),
                                   "Front view", width=460)
+            qa_panel.change_notice(approval.qa.get("front_change"))
+            if approval.qa.get("front"):
+                qa_panel.view_verdict(approval.qa["front"], key="front")
     with right:
         if rejected:
             st.subheader("Generate a new front view")
             if approval.user_feedback:
-                st.markdown(f"Your feedback: “{approval.user_feedback}”")
+                st.markdown(f"Your feedback: “{components.plain(approval.user_feedback)}”")
             price = studio.front_price(approval)
             st.button(f"Generate a new front view · {components.credits_label(price)}",
                       type="primary",
@@ -301,6 +314,11 @@ def draw_review(approval: Approval) -> None:
                 st.text_area("Not right? Say what should change", key=state.W_GEN_FEEDBACK,
                              height=90, max_chars=settings.max_text_chars,
                              placeholder="e.g. make the strap red and the leather matte")
+                if studio.generator.name != "offline":  # the offline renderer rebuilds anyway
+                    st.radio("The new front", [m.value for m in RetryMode], horizontal=True,
+                             key=W_RETRY_MODE, format_func={
+                                 "edit": "Edit this image (change only that)",
+                                 "fresh": "Start afresh"}.__getitem__)
                 st.form_submit_button(
                     f"Reject and try again · {components.credits_label(prices.retry)}",
                     on_click=queue_reject, key="reject", icon=":material/thumb_down:")
@@ -312,6 +330,8 @@ def draw_review(approval: Approval) -> None:
 
 
 PROGRESS_S = 1.0
+W_RETRY_MODE = "w_gen_retry_mode"  # the reject form's "edit this image" / "start afresh"
+RETRY_MODE = "gen_retry_mode"
 BUSY_TEXT = {
     "front": "Drawing the front view with the {provider}…",
     "approve": "Approving: measuring the front's colours, materials and key elements…",
@@ -423,8 +443,26 @@ def draw_done(approval: Approval) -> None:
             with tab:
                 components.consistency_badge(approval.consistency, view)
                 components.show_image(images[view], f"{view.label} view", width=440)
+                verdict = dict(approval.qa.get(view.value) or {})
+                change = verdict.pop("change", None)
+                qa_panel.change_notice(change)
+                if verdict:
+                    retry = None if view == ViewType.FRONT else (
+                        lambda v=view: queue(Action("free_retry", views=(v.value,))))
+                    qa_panel.view_verdict(verdict, key=view.value, on_retry=retry)
     with right:
-        st.success("Your product is ready: five consistent views.", icon=":material/task_alt:")
+        product = approval.qa.get("product")
+        if product is None:
+            st.success("Your product is ready. Checking that the views agree…",
+                       icon=":material/task_alt:")
+        elif product.get("passed"):
+            st.success(f"Your product is ready: {product.get('headline', '').lower()}",
+                       icon=":material/task_alt:")
+        else:
+            st.warning("Your product is ready, but not all views agree yet.",
+                       icon=":material/warning:")
+            for reason in product.get("reasons", [])[:4]:
+                st.text(reason)
         downloads(approval)
         st.button("Start a new product", on_click=start_new, key="start_new",
                   icon=":material/add:", width="stretch")
@@ -486,7 +524,7 @@ state.put(state.GEN_STEP, step)
 
 st.title("Generate")
 if approval is not None and approval.input_text:
-    st.caption(f"“{approval.input_text}”")
+    st.caption(f"“{components.plain(approval.input_text)}”")
 elif approval is not None:
     st.caption("A product from your reference photo")
 components.step_indicator(step)

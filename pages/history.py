@@ -153,7 +153,7 @@ def product_list() -> str | None:
                 else:
                     components.placeholder("—", height=56)
             with text:
-                st.markdown(f"**{title_of(approval)}**")
+                st.markdown(f"**{components.plain(title_of(approval))}**")
                 st.caption(f"{short_when(approval.created_at)} · :{colour}[{label}]")
             if is_open:
                 st.badge("Open on the right", icon=":material/arrow_forward:", color="blue")
@@ -244,9 +244,9 @@ def revision_timeline(revisions: list[Revision], history) -> None:
                 line += f" · Preserved: {', '.join(preserved)}"
             st.caption(line)
             if changes.get("modifications"):
-                st.markdown(f"Feedback: “{changes['modifications']}”")
+                st.markdown(f"Feedback: “{components.plain(changes['modifications'])}”")
             for view, reason in (changes.get("failed") or {}).items():
-                st.caption(f"{view} failed: {reason}")
+                st.caption(f"{view} failed: {components.plain(reason)}")
             shown = [v for v in ALL_VIEWS if v.value in regenerated]
             keys = [(revision.image_data.get(v.value) or {}).get("key") for v in shown]
             thumbs = components.thumbnail_bytes(svc, user, keys, size=160)
@@ -277,7 +277,8 @@ def history_entries(entries, verb: str) -> None:
                 components.placeholder("no image", height=80)
         with text:
             st.markdown(f"**{verb} {entry.view_type.value} view** · {when(entry.created_at)}")
-            st.markdown(f"“{entry.user_feedback}”" if entry.user_feedback else "No feedback.")
+            st.markdown(f"“{components.plain(entry.user_feedback)}”" if entry.user_feedback
+                        else "No feedback.")
 
 
 def compare_revisions(revisions: list[Revision]) -> None:

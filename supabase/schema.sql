@@ -386,22 +386,71 @@ create policy viewgen_member_update on users for update to authenticated
 drop policy if exists viewgen_admin_all on users;
 create policy viewgen_admin_all on users for all to viewgen_admin using (true) with check (true);
 
--- the member's own rows, for the commands their privileges allow
+-- A key a member may store in a row: under their own prefix ("<user id>/..."), never
+-- climbing out of it. Rows hold keys of private images; a retry reads the image a key
+-- names and sends it to the image provider, so a key pointing at another member's
+-- photo must never get into a member's row.
+create or replace function viewgen_own_key(k text) returns boolean
+  language sql stable
+  set search_path = pg_catalog, public
+as $$
+  select k is null
+      or (starts_with(k, (select auth.uid())::text || '/') and strpos(k, '..') = 0
+          and strpos(k, '\') = 0)
+$$;
+grant execute on function viewgen_own_key(text) to authenticated, viewgen_admin;
+
+-- the member's own rows, for the commands their privileges allow. USING decides what a
+-- member sees and may change; WITH CHECK what a written row may say: their user_id, a
+-- parent (project, approval) that is theirs too, and only keys under their prefix.
 do $$
-declare t text;
+declare t text; own text := 'user_id = (select auth.uid())::text';
 begin
   foreach t in array array['projects', 'product_view_approvals', 'view_revision_history',
                            'revisions', 'generation_calls'] loop
     execute format('drop policy if exists viewgen_member_own on %I', t);
-    execute format(
-      'create policy viewgen_member_own on %I for all to authenticated '
-      'using (user_id = (select auth.uid())::text) '
-      'with check (user_id = (select auth.uid())::text)', t);
     execute format('drop policy if exists viewgen_admin_all on %I', t);
     execute format(
       'create policy viewgen_admin_all on %I for all to viewgen_admin '
       'using (true) with check (true)', t);
   end loop;
+  execute 'create policy viewgen_member_own on projects for all to authenticated '
+          'using (' || own || ') with check (' || own || ')';
+  execute 'create policy viewgen_member_own on product_view_approvals for all '
+          'to authenticated using (' || own || ') with check (' || own || $sql$
+            and exists (select 1 from projects p
+                        where p.id = product_view_approvals.project_id
+                          and p.user_id = (select auth.uid())::text)
+            and viewgen_own_key(reference_key) and viewgen_own_key(logo_key)
+            and viewgen_own_key(front_key) and viewgen_own_key(back_key)
+            and viewgen_own_key(side_key) and viewgen_own_key(top_key)
+            and viewgen_own_key(bottom_key))$sql$;
+  execute 'create policy viewgen_member_own on view_revision_history for all '
+          'to authenticated using (' || own || ') with check (' || own || $sql$
+            and exists (select 1 from product_view_approvals a
+                        where a.id = view_revision_history.approval_id
+                          and a.user_id = (select auth.uid())::text)
+            and viewgen_own_key(image_key))$sql$;
+  execute 'create policy viewgen_member_own on revisions for all '
+          'to authenticated using (' || own || ') with check (' || own || $sql$
+            and exists (select 1 from projects p
+                        where p.id = revisions.project_id
+                          and p.user_id = (select auth.uid())::text)
+            and (revisions.approval_id is null
+                 or exists (select 1 from product_view_approvals a
+                            where a.id = revisions.approval_id
+                              and a.project_id = revisions.project_id
+                              and a.user_id = (select auth.uid())::text))
+            and (jsonb_typeof(revisions.image_data::jsonb) <> 'object'
+                 or not exists (select 1 from jsonb_each(revisions.image_data::jsonb) e
+                                where jsonb_typeof(e.value) = 'object'
+                                  and not viewgen_own_key(e.value ->> 'key'))))$sql$;
+  execute 'create policy viewgen_member_own on generation_calls for all '
+          'to authenticated using (' || own || ') with check (' || own || $sql$
+            and (generation_calls.approval_id is null
+                 or exists (select 1 from product_view_approvals a
+                            where a.id = generation_calls.approval_id
+                              and a.user_id = (select auth.uid())::text)))$sql$;
 end $$;
 
 -- the ledger: a member reserves (never grants) and settles only an open reservation
@@ -410,7 +459,11 @@ create policy viewgen_member_select on credit_ledger for select to authenticated
   using (user_id = (select auth.uid())::text);
 drop policy if exists viewgen_member_reserve on credit_ledger;
 create policy viewgen_member_reserve on credit_ledger for insert to authenticated
-  with check (user_id = (select auth.uid())::text and state = 'reserved');
+  with check (user_id = (select auth.uid())::text and state = 'reserved'
+              and (approval_id is null
+                   or exists (select 1 from product_view_approvals a
+                              where a.id = credit_ledger.approval_id
+                                and a.user_id = (select auth.uid())::text)));
 drop policy if exists viewgen_member_settle on credit_ledger;
 create policy viewgen_member_settle on credit_ledger for update to authenticated
   using (user_id = (select auth.uid())::text and state = 'reserved')

@@ -143,7 +143,7 @@ def studio(settings: Settings, repo: Repository) -> Iterator[Studio]:
     s = Studio(settings, repo, LocalBlobStore(settings.blob_dir), OfflineGenerator(),
                OfflineExtractor())
     yield s
-    s.close()
+    s.close(drain_s=10)  # let work a test started finish before the engine stops
 
 
 @pytest.fixture

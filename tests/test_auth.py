@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from viewgen.auth import LocalAuth, forget, hash_password, recall, remember, verify_password
+from viewgen.auth import (
+    LocalAuth,
+    check_email,
+    forget,
+    forget_all,
+    hash_password,
+    recall,
+    remember,
+    verify_password,
+)
 from viewgen.domain import Role
 from viewgen.errors import AuthError, InvalidInput
 from viewgen.store import SYSTEM
@@ -102,3 +111,38 @@ def test_sessions_expire_and_can_be_turned_off(auth: LocalAuth, settings) -> Non
         assert conn.execute(select(func.count()).select_from(t.sessions)).scalar_one() == 1
     off = settings.model_copy(update={"session_days": 0})
     assert remember(auth.repo, off, user) is None
+
+
+def test_sign_out_everywhere_ends_every_browser_of_that_user_only(auth: LocalAuth,
+                                                                 settings) -> None:
+    ada = auth.sign_up("ada@example.com", "long enough")
+    bob = auth.sign_up("bob@example.com", "long enough")
+    laptop, phone = remember(auth.repo, settings, ada), remember(auth.repo, settings, ada)
+    bobs = remember(auth.repo, settings, bob)
+    assert auth.sign_out_everywhere(ada) == 2
+    assert recall(auth.repo, laptop) is None and recall(auth.repo, phone) is None
+    assert recall(auth.repo, bobs).id == bob.id
+    assert forget_all(auth.repo, ada.id) == 0  # nothing left to end
+
+
+# -- email addresses that are markup or formulas --------------------------------------
+@pytest.mark.parametrize("email", [
+    "![p](http://host/p.png)@x.example",
+    '=HYPERLINK("http://evil.example","x")@x.example',
+    '"quoted local"@example.com',
+    "a@[127.0.0.1]",
+    "ada@localhost",
+    "Ada <ada@example.com>",
+])
+def test_sign_up_refuses_addresses_mail_would_refuse(auth: LocalAuth, email: str) -> None:
+    with pytest.raises(InvalidInput, match=r"cannot be used|valid email"):
+        auth.sign_up(email, "long enough")
+    with auth.repo.tx(SYSTEM) as tx:
+        assert tx.count_users() == 0
+
+
+def test_ordinary_addresses_still_work() -> None:
+    assert check_email(" Max+Work@Example.COM ", strict=True) == "max+work@example.com"
+    assert check_email("o.brien-smith@mail.example.co.uk", strict=True) == \
+        "o.brien-smith@mail.example.co.uk"
+    assert check_email("cli@viewgen.local") == "cli@viewgen.local"  # code-made accounts

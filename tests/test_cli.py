@@ -91,3 +91,42 @@ def test_users_add_list_grant(tmp_path: Path) -> None:
     assert "boss@example.com" in listing and "17 credits" in listing
     dup = run(tmp_path, "users", "add", "boss@example.com", "--no-password")
     assert dup.returncode == 1 and "already exists" in dup.stderr
+
+
+def _balance(tmp_path: Path) -> str:
+    proc = run(tmp_path, "users", "list")
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_out_that_is_an_existing_file_is_refused_before_any_charge(tmp_path: Path) -> None:
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me")
+    proc = run(tmp_path, "generate", "--text", "red mug", "--auto-approve",
+               "--out", str(existing))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"error: --out {existing} is an existing file, not a folder")
+    assert "Nothing was generated or charged." in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert existing.read_text() == "keep me"
+    # no account was even created, so no credits can have been reserved
+    assert "cli@viewgen.local" not in _balance(tmp_path)
+
+
+def test_out_that_cannot_be_written_is_refused_before_any_charge(tmp_path: Path) -> None:
+    # /proc refuses new files even to root, for whom a chmod'ed folder is still writable
+    proc = run(tmp_path, "generate", "--text", "red mug", "--out", "/proc/viewgen-views")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: --out /proc/viewgen-views cannot be written "
+                                  "(its nearest existing parent /proc)")
+    assert "Traceback" not in proc.stderr
+    assert "cli@viewgen.local" not in _balance(tmp_path)
+
+
+def test_out_holding_a_folder_named_like_a_view_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "views"
+    (out / "front.png").mkdir(parents=True)
+    proc = run(tmp_path, "generate", "--text", "red mug", "--out", str(out))
+    assert proc.returncode == 1
+    assert "already has a folder named front.png" in proc.stderr
+    assert "cli@viewgen.local" not in _balance(tmp_path)

@@ -509,3 +509,39 @@ def grant_credits(repo: Repository, actor: User, user_id: str, amount: int,
         tx.get_user(user_id)  # a clear "not found" for a stale choice
         credits.grant(tx, user_id, int(amount), reason)
         return credits.balance(tx, user_id)
+
+
+# ---------------------------------------------------------------------- QA gate
+
+
+def qa_failure_rates(repo: Repository, actor: User, filters: Filters = Filters()) -> pd.DataFrame:
+    """How often images fail the QA gate, per provider and view type (issue 9): image
+    calls the gate checked (``generation_calls.qa_ok`` set), how many failed, the failure
+    rate, how many were not charged to the person (automatic retries, unchanged images)
+    and what the failed ones cost. Roll it up per provider or per view with ``groupby``."""
+    from sqlalchemy import Boolean, column, false  # imported here: this section is self-contained
+
+    qa_ok = c.c["qa_ok"] if "qa_ok" in c.c else column("qa_ok", Boolean)
+    charged = c.c["charged"] if "charged" in c.c else column("charged", Boolean)
+    columns = ["provider", "view", "checked", "failed", "failure_rate", "not_charged", "failed_cost_usd"]
+
+    def work(tx: Tx, dialect: str) -> pd.DataFrame:
+        failed = case((qa_ok == false(), 1), else_=0)
+        stmt = _where(select(
+            c.c.provider, c.c.view_type, func.count(), func.sum(failed),
+            func.sum(case((charged == false(), 1), else_=0)),
+            func.sum(case((qa_ok == false(), c.c.cost_usd), else_=0.0)),
+        ), c, filters, dialect).where(qa_ok.is_not(None), c.c.view_type.is_not(None))
+        rows = tx.conn.execute(stmt.group_by(c.c.provider, c.c.view_type))
+        frame = _frame(rows, ["provider", "view", "checked", "failed", "not_charged", "failed_cost_usd"])
+        if frame.empty:
+            return pd.DataFrame(columns=columns)
+        for name in ("checked", "failed", "not_charged"):
+            frame[name] = frame[name].astype(int)
+        frame["failed_cost_usd"] = frame["failed_cost_usd"].astype(float)
+        frame["failure_rate"] = frame["failed"] / frame["checked"]
+        order = {v.value: i for i, v in enumerate(ALL_VIEWS)}
+        frame = frame.sort_values(["provider", "view"], key=lambda s: s.map(order) if s.name == "view" else s)
+        return frame[columns].reset_index(drop=True)
+
+    return _read(repo, actor, work)

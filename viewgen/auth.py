@@ -18,6 +18,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from email_validator import EmailNotValidError, validate_email
+
 from viewgen import credits
 from viewgen.domain import Role, User
 from viewgen.errors import AuthError, InvalidInput
@@ -40,6 +42,8 @@ class Auth(Protocol):
 
     def sign_out(self) -> None: ...
 
+    def sign_out_everywhere(self, user: User) -> int: ...
+
 
 def hash_password(password: str) -> str:
     salt = os.urandom(16)
@@ -60,10 +64,28 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def check_email(email: str) -> str:
+def check_email(email: str, *, strict: bool = False) -> str:
+    """``email`` trimmed and lower-cased, or ``InvalidInput``.
+
+    ``strict`` (every address a person types at sign-up: pass it there) uses ``email-validator``'s
+    syntax rules: no quoted local parts, no brackets, parentheses, colons or other
+    characters mail systems do not accept, a real domain name. So neither Markdown such
+    as ``![p](http://host/p.png)@x.example`` nor a spreadsheet formula such as
+    ``=HYPERLINK(...)@x.example`` can become an account name. Accounts that code makes
+    (the CLI's ``cli@viewgen.local``, Supabase's already-checked users) only need the
+    basic shape.
+    """
     email = (email or "").strip().lower()
     if not _EMAIL.match(email) or len(email) > 320:
         raise InvalidInput("Enter a valid email address, like name@example.com.")
+    if strict:
+        try:
+            validate_email(email, check_deliverability=False, allow_quoted_local=False,
+                           allow_domain_literal=False, allow_display_name=False)
+        except EmailNotValidError as exc:
+            raise InvalidInput(
+                f"That email address cannot be used: {exc} Enter one like name@example.com."
+            ) from None
     return email
 
 
@@ -95,7 +117,7 @@ class LocalAuth:
         self.settings = settings
 
     def sign_up(self, email: str, password: str, display_name: str = "") -> User:
-        email = check_email(email)
+        email = check_email(email, strict=True)
         if len(password or "") < MIN_PASSWORD:
             raise InvalidInput(f"Choose a password of at least {MIN_PASSWORD} characters.")
         return create_account(self.repo, self.settings, email,
@@ -111,6 +133,10 @@ class LocalAuth:
 
     def sign_out(self) -> None:
         """Local sessions live in the page's session state; nothing to revoke."""
+
+    def sign_out_everywhere(self, user: User) -> int:
+        """Forget every "stay signed in" token of ``user``; returns how many there were."""
+        return forget_all(self.repo, user.id)
 
 
 def build_auth(repo: Repository, settings: Settings) -> Auth:
@@ -151,6 +177,20 @@ def recall(repo: Repository, token: str | None) -> User | None:
         return None
     with repo.tx(SYSTEM) as tx:
         return tx.session_user(_token_hash(token), datetime.now(UTC))
+
+
+def forget_all(repo: Repository, user_id: str) -> int:
+    """End every remembered session of ``user_id`` (all browsers, all devices).
+
+    Returns how many tokens stopped working. A browser that is open right now keeps
+    its page session until it reloads or signs out; after a reload its cookie signs
+    nobody in.
+    """
+    from viewgen.store import schema as t
+
+    with repo.tx(SYSTEM, write=True) as tx:
+        return int(tx.conn.execute(
+            t.sessions.delete().where(t.sessions.c.user_id == user_id)).rowcount or 0)
 
 
 def forget(repo: Repository, token: str | None) -> None:

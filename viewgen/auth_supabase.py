@@ -53,7 +53,7 @@ class SupabaseAuth:
 
     # -- the Auth protocol --------------------------------------------------------
     def sign_up(self, email: str, password: str, display_name: str = "") -> User:
-        email = check_email(email)
+        email = check_email(email, strict=True)
         if len(password or "") < MIN_PASSWORD:
             raise InvalidInput(f"Choose a password of at least {MIN_PASSWORD} characters.")
         name = (display_name or "").strip()
@@ -92,6 +92,20 @@ class SupabaseAuth:
             self.client.auth.sign_out({"scope": "local"})
         except SupabaseAuthError as exc:  # the local session is gone either way
             log.info("Supabase sign-out request failed: %s", type(exc).__name__)
+
+    def sign_out_everywhere(self, user: User) -> int:
+        """End every Supabase session of ``user`` (scope "global": all refresh tokens)
+        and forget viewgen's own "stay signed in" tokens for them."""
+        from viewgen.auth import forget_all
+
+        try:
+            self.client.auth.sign_out({"scope": "global"})
+        except SupabaseAuthError as exc:
+            raise AuthError(
+                "Supabase could not end your other sessions right now; try again. "
+                f"({type(exc).__name__})"
+            ) from exc
+        return forget_all(self.repo, user.id)
 
     # -- helpers ------------------------------------------------------------------
     @property

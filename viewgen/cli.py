@@ -117,7 +117,16 @@ def _print(summary: dict[str, Any], as_json: bool) -> None:
     print(f"Charged {c['charged']} credits; balance {c['balance']}.")
 
 
+def _checked_out(args: argparse.Namespace) -> Path:
+    """``--out`` checked before anything is charged (an existing file, no write access)."""
+    from viewgen.domain import ALL_VIEWS
+    from viewgen.validation import output_dir
+
+    return output_dir(args.out, files=[f"{v.value}.png" for v in ALL_VIEWS])
+
+
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    _checked_out(args)
     studio = _studio(settings)
     user = _cli_user(studio, args.user)
     before = studio.balance(user)
@@ -135,6 +144,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
+    _checked_out(args)
     studio = _studio(settings)
     user = _cli_user(studio, args.user)
     before = studio.balance(user)
@@ -147,6 +157,7 @@ def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
+    _checked_out(args)
     studio = _studio(settings)
     user = _cli_user(studio, args.user)
     before = studio.balance(user)

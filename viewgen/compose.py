@@ -19,7 +19,10 @@ from viewgen.workflow import Studio
 def build_studio(settings: Settings | None = None, *, reconcile: bool = True,
                  executor: str | None = None) -> Studio:
     """Everything from settings: database (migrated), blob store, providers, executor."""
+    from viewgen.redact import install_log_redaction
+
     settings = settings or Settings()
+    install_log_redaction()  # no key reaches a log line, ours or an SDK's
     repo = open_repo(settings)
     studio = Studio(settings, repo, build_blob_store(settings), build_generator(settings),
                     build_extractor(settings), executor=executor)

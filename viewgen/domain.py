@@ -236,12 +236,22 @@ class LedgerEntry(BaseModel):
 # --- provider seam -------------------------------------------------------------
 
 
+class RetryMode(StrEnum):
+    """How a new front after a rejection is made."""
+
+    EDIT = "edit"    # change only what the feedback says in the rejected image
+    FRESH = "fresh"  # draw it again from the description and all the feedback
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """Everything an ImageGenerator needs to draw one view.
 
     ``feedback`` holds every rejection / regeneration note so far, oldest first, so a
-    provider can rebuild the product the user has steered towards.
+    provider can rebuild the product the user has steered towards. ``edit_of`` (with
+    ``retry_mode`` EDIT) is the rejected image to change; a provider that can edit
+    (Gemini) sends it as the input image with ``prompts.edit_prompt``, one that cannot
+    (offline) draws afresh.
     """
 
     view: ViewType
@@ -254,6 +264,12 @@ class GenerationRequest:
     feedback: tuple[str, ...] = ()
     seed: int = 0
     size: tuple[int, int] = (1024, 1024)
+    edit_of: bytes | None = None
+    retry_mode: RetryMode = RetryMode.FRESH
+
+    @property
+    def is_edit(self) -> bool:
+        return self.retry_mode == RetryMode.EDIT and bool(self.edit_of)
 
 
 @dataclass

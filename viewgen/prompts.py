@@ -5,7 +5,9 @@ Every other view's prompt carries the features extracted from the approved front
 (colours with hex and name, materials, key elements, dimensions with each axis named),
 names its camera
 exactly, says what the hidden faces should look like, and insists on matching the
-approved front, which the provider sends as the first image.
+approved front, which the provider sends as the first image. ``edit_prompt`` asks an
+image model that can edit (Gemini) to change only what the newest feedback says in
+the rejected front, sent as the first image, and to keep everything else.
 """
 
 from __future__ import annotations
@@ -174,3 +176,31 @@ def prompt_for(
     if features is None:
         raise ValueError("the other views need the approved front's features")
     return view_prompt(view, features, text=text, has_logo=has_logo, feedback=feedback)
+
+
+def edit_prompt(feedback: Sequence[str], *, text: str | None = None,
+                has_logo: bool = False) -> str:
+    """The prompt for editing a rejected front: the newest note is the change to make.
+
+    The rejected image is the first attached image; earlier notes are listed so an edit
+    does not undo them.
+    """
+    notes = [f.strip() for f in feedback if f and f.strip()]
+    if not notes:
+        raise ValueError("an edit needs the feedback that says what to change")
+    parts = [
+        "Edit the attached product image (the first image). Make this change and only "
+        f"this change: {notes[-1]}",
+        "Keep everything else exactly as it is in the attached image: the product, its "
+        "shape and proportions, colours, materials, details, the camera angle, framing, "
+        "background and lighting. Return the whole edited image, the same size.",
+    ]
+    if text and text.strip():
+        parts.append(f"The product, as first described: {text.strip()}")
+    if len(notes) > 1:
+        earlier = "\n".join(f"- {n}" for n in notes[:-1])
+        parts.append(f"Earlier changes, already in the image (keep them):\n{earlier}")
+    parts.append(STYLE_RULES)
+    if has_logo:
+        parts.append(LOGO_RULES + " The logo is the second attached image.")
+    return "\n".join(parts)

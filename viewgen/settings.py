@@ -26,6 +26,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from viewgen.providers import registry
+
 SECRETS_FILE_ENV = "VIEWGEN_SECRETS_FILE"
 
 PRICE_SETTINGS = ("price_front", "price_retry", "price_view", "price_regenerate")
@@ -105,9 +107,9 @@ class Settings(BaseSettings):
     # holds for the app's own connection (supabase/policies.sql)
     db_rls: bool = True
 
-    # providers
-    image_provider: Literal["offline", "gemini"] = "offline"
-    feature_provider: Literal["offline", "openai", "gemini"] = "offline"
+    # providers: any name in viewgen.providers.registry.PROVIDERS that fills the role
+    image_provider: str = "offline"
+    feature_provider: str = "offline"
     gemini_api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("VIEWGEN_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"),
@@ -168,6 +170,8 @@ class Settings(BaseSettings):
     worker_dead_after_s: float = Field(default=30.0, gt=0)
     batch_rows_per_user: int = Field(default=2, ge=1)
     batch_max_rows: int = Field(default=10_000, ge=1)
+    # the QA gate (viewgen.quality): automatic free attempts after a failing image
+    qa_retries: int = Field(default=2, ge=0, le=5)
 
     @field_validator(*PRICE_SETTINGS, mode="before")
     @classmethod
@@ -184,17 +188,25 @@ class Settings(BaseSettings):
     api_url_expiry_s: int = 900
     api_signing_secret: SecretStr | None = None
 
+    @field_validator("image_provider", "feature_provider")
+    @classmethod
+    def _known_provider(cls, value: str, info: ValidationInfo) -> str:
+        role: registry.Role = "image" if info.field_name == "image_provider" else "features"
+        value = str(value).strip().lower()
+        if value not in registry.names_for(role):
+            raise ValueError(registry.unknown_message(role, value))
+        return value
+
     @model_validator(mode="after")
     def _providers_from_keys(self) -> Settings:
-        # setting the two keys is all a user needs to switch from the offline renderer;
-        # VIEWGEN_IMAGE_PROVIDER / VIEWGEN_FEATURE_PROVIDER still win when given
-        if self.gemini_api_key and "image_provider" not in self.model_fields_set:
-            self.image_provider = "gemini"
-        if "feature_provider" not in self.model_fields_set:
-            if self.openai_api_key:
-                self.feature_provider = "openai"
-            elif self.gemini_api_key:
-                self.feature_provider = "gemini"
+        # setting a key is all a user needs to switch from the offline renderer (the
+        # registry says which roles each key switches); VIEWGEN_IMAGE_PROVIDER /
+        # VIEWGEN_FEATURE_PROVIDER still win when given
+        for role, name in (("image", "image_provider"), ("features", "feature_provider")):
+            if name not in self.model_fields_set:
+                found = registry.auto_provider(self, role)  # type: ignore[arg-type]
+                if found:
+                    setattr(self, name, found)
         return self
 
     @model_validator(mode="after")
@@ -237,9 +249,8 @@ class Settings(BaseSettings):
     def provider_label(self) -> str:
         if self.image_provider == "offline" and self.feature_provider == "offline":
             return "offline demo renderer"
-        parts = {"gemini": "Gemini", "openai": "OpenAI", "offline": "offline"}
-        image = parts[self.image_provider]
-        features = parts[self.feature_provider]
+        image = registry.PROVIDERS[self.image_provider].label
+        features = registry.PROVIDERS[self.feature_provider].label
         return image if image == features else f"{image} + {features}"
 
 

@@ -18,11 +18,11 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from viewgen import batches, credits, durable, errors, prompts, states
+from viewgen import batches, credits, durable, errors, prompts, states, validation
 from viewgen.blobs import BlobStore, image_key
 from viewgen.domain import (
     ALL_VIEWS,
@@ -32,6 +32,7 @@ from viewgen.domain import (
     GeneratedImage,
     GenerationRequest,
     InputType,
+    RetryMode,
     Revision,
     Status,
     User,
@@ -130,6 +131,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class _Attempt:
+    """One provider call of a step, with the QA gate's verdict on its image."""
+
+    result: GeneratedImage
+    latency: float
+    qa: Any = None  # viewgen.quality.QAResult, or None when the gate could not run
+
+    @property
+    def score(self) -> float:
+        return float(self.qa.score) if self.qa is not None else 100.0
+
+    @property
+    def passed(self) -> bool:
+        return self.qa is None or bool(self.qa.passed)
+
+
 def _raise_from(result: dict[str, Any]) -> None:
     """Re-raise, in the caller's thread, the typed error a workflow step returned."""
     if result.get("ok"):
@@ -179,17 +197,10 @@ class Studio:
     # ------------------------------------------------------------------ input checks
     def clean_text(self, text: str | None, *, what: str = "description",
                    required: bool = False) -> str | None:
-        value = (text or "").strip()
-        if not value:
-            if required:
-                raise InvalidInput(f"The {what} is empty: write a few words first.")
-            return None
-        if len(value) > self.settings.max_text_chars:
-            raise InvalidInput(
-                f"The {what} is {len(value):,} characters long; the limit is "
-                f"{self.settings.max_text_chars:,}. Shorten it and try again."
-            )
-        return value
+        """Stripped text, or None; NUL bytes, lone surrogates and over-long text are
+        refused with a sentence (``viewgen.validation.clean_text``)."""
+        return validation.clean_text(text, what=what, max_chars=self.settings.max_text_chars,
+                                     required=required)
 
     def clean_image(self, data: bytes | None, *, what: str) -> bytes | None:
         """Validate an uploaded image and return it as a normalised PNG."""
@@ -326,11 +337,18 @@ class Studio:
             raise
         return approval_id, reservation
 
-    def retry_front(self, actor: User, approval_id: str, *, wait: bool = True) -> Approval:
-        """Generate a new front after a rejection (retry price) or a failure."""
+    def retry_front(self, actor: User, approval_id: str, *, wait: bool = True,
+                    mode: RetryMode | str = RetryMode.EDIT) -> Approval:
+        """Generate a new front after a rejection (retry price) or a failure.
+
+        After a rejection, ``mode`` ``edit`` (the default) asks the provider to change
+        only what the feedback says in the rejected image; ``fresh`` draws it again from
+        the description and all the feedback. (The offline renderer always rebuilds its
+        model from the words.)"""
+        mode = RetryMode(mode)
         with self.repo.tx(actor, write=True) as tx:
             reservation, attempt = self._reserve_front_retry(tx, approval_id)
-        return self._run_front(actor, approval_id, reservation, attempt, wait)
+        return self._run_front(actor, approval_id, reservation, attempt, wait, mode)
 
     def _reserve_front_retry(self, tx: Tx, approval_id: str) -> tuple[int | None, str]:
         approval = tx.get_approval(approval_id, for_update=True)
@@ -353,16 +371,16 @@ class Studio:
         return self.prices.for_front(after_rejection=bool(approval and approval.rejection_count))
 
     def _run_front(self, actor: User, approval_id: str, reservation: int | None,
-                   attempt: str, wait: bool) -> Approval:
+                   attempt: str, wait: bool, mode: RetryMode = RetryMode.EDIT) -> Approval:
         wfid = durable.workflow_id(approval_id, "front", attempt)
         handle = durable.enqueue(durable.image_queue(self), wfid, durable.front_flow,
-                                 actor.id, approval_id, reservation)
+                                 actor.id, approval_id, reservation, mode.value)
         if wait:
             _raise_from(durable.result(handle, self.settings.queue_poll_s))
         return self.repo.get_approval(actor, approval_id)
 
     def run_front_step(self, actor_id: str, approval_id: str, reservation: int | None,
-                       step_key: str) -> dict[str, Any]:
+                       step_key: str, mode: str = RetryMode.EDIT.value) -> dict[str, Any]:
         """The front workflow's step: generate, store, commit and record, or refund."""
         actor = self.user(actor_id)
         with self.repo.tx(actor) as tx:
@@ -380,19 +398,35 @@ class Studio:
                 approval.input_text, has_reference=reference is not None,
                 has_logo=logo is not None, feedback=approval.feedback_history,
             )
+            edit_of = self._rejected_front(actor, approval) \
+                if mode == RetryMode.EDIT.value and approval.rejection_count else None
+            if edit_of is not None:
+                prompt = prompts.edit_prompt(approval.feedback_history,
+                                             text=approval.input_text, has_logo=logo is not None)
             request = GenerationRequest(
                 view=ViewType.FRONT, prompt=prompt, text=approval.input_text,
                 reference=reference, logo=logo, feedback=tuple(approval.feedback_history),
-                seed=approval.seed, size=self._size,
+                seed=approval.seed, size=self._size, edit_of=edit_of,
+                retry_mode=RetryMode.EDIT if edit_of is not None else RetryMode.FRESH,
             )
         except ViewgenError as exc:
             self._fail_front(actor, approval, reservation, exc, None, 0.0, step_key)
             return _error_dict(exc)
-        result, error, latency = self._call_generator(request)
-        if error is not None:
+        def check(image: bytes) -> Any:
+            from viewgen import quality
+
+            wanted = " ".join(filter(None, [approval.input_text, *approval.feedback_history]))
+            return quality.check_front(image, text=wanted or None, reference=reference,
+                                       logo=logo)
+
+        attempts, error, latency = self._generate_checked(request, check)
+        if not attempts:
+            assert error is not None
             self._fail_front(actor, approval, reservation, error, None, latency, step_key)
             return _error_dict(error)
-        assert result is not None
+        kept = max(attempts, key=lambda a: a.score)
+        result, latency = kept.result, kept.latency
+        change = self._front_change(actor, approval, result.data)
         key = None
         try:
             with self.repo.tx(actor, write=True) as tx:
@@ -402,9 +436,13 @@ class Studio:
                 tx.set_view(approval_id, ViewType.FRONT, key, prompt)
                 tx.transition(approval_id, S.FRONT_GENERATING, S.FRONT_REVIEW,
                               action="show the new front view", error=None)
-                credits.settle(tx, reservation, commit=True)
-                self._record_call(tx, current, ViewType.FRONT, "image", result, latency,
-                                  step_key=step_key)
+                charge = change is None or bool(change.charge)
+                credits.settle(tx, reservation, commit=charge)
+                self._record_attempts(tx, current, ViewType.FRONT, attempts, kept, error,
+                                      step_key, charged=charge)
+                qa = {"front": kept.qa.model_dump(mode="json") if kept.qa else None,
+                      "front_change": change.model_dump(mode="json") if change else None}
+                tx.merge_json(approval_id, "qa", qa)
         except BaseException as exc:
             if key:
                 self.blobs.delete(key)
@@ -519,11 +557,21 @@ class Studio:
         return self.repo.get_approval(actor, approval_id)
 
     def reject_and_retry(self, actor: User, approval_id: str, feedback: str, *,
-                         wait: bool = True) -> Approval:
+                         wait: bool = True, mode: RetryMode | str = RetryMode.EDIT) -> Approval:
         self.reject(actor, approval_id, feedback)
-        return self.retry_front(actor, approval_id, wait=wait)
+        return self.retry_front(actor, approval_id, wait=wait, mode=mode)
 
     # ------------------------------------------------------------------ other views
+    def retry_flagged_view(self, actor: User, approval_id: str, view: ViewType) -> ViewBatch:
+        """"Try again, free": draw a view the QA gate flagged once more, at no charge."""
+        view = ViewType(view)
+        approval = self.repo.get_approval(actor, approval_id)
+        verdict = approval.qa.get(view.value) or {}
+        if view == ViewType.FRONT or verdict.get("passed", True):
+            raise InvalidInput("Only a view the quality check flagged can be tried again "
+                               "for free; regenerate it with feedback instead.")
+        return self.start_views(actor, approval_id, [view], free=True)
+
     def start_views(
         self,
         actor: User,
@@ -531,6 +579,7 @@ class Studio:
         views: Sequence[ViewType] | None = None,
         *,
         feedback: str | None = None,
+        free: bool = False,
     ) -> ViewBatch:
         """Reserve and start the views in parallel; iterate the batch for outcomes.
 
@@ -541,14 +590,14 @@ class Studio:
         feedback_text = self.clean_text(feedback, what="feedback") if feedback else None
         with self.repo.tx(actor, write=True) as tx:
             chosen, reservations, regenerating, wfid, feedback_list = self._reserve_views(
-                tx, approval_id, views, feedback_text)
+                tx, approval_id, views, feedback_text, free=free)
         durable.enqueue(durable.FLOWS_QUEUE, wfid, durable.views_flow, actor.id, approval_id,
                         [v.value for v in chosen], reservations, feedback_list, feedback_text,
                         regenerating)
         return ViewBatch(self, actor, approval_id, tuple(chosen), wfid)
 
     def _reserve_views(self, tx: Tx, approval_id: str, views: Sequence[ViewType] | None,
-                       feedback_text: str | None,
+                       feedback_text: str | None, *, free: bool = False,
                        ) -> tuple[list[ViewType], dict[str, int | None], bool, str, list[str]]:
         approval = tx.get_approval(approval_id, for_update=True)
         if approval.extracted_features is None:
@@ -560,7 +609,7 @@ class Studio:
         try:
             for view in chosen:
                 reservations[view.value] = credits.reserve(
-                    tx, approval.user_id, self.prices.for_view(approval, view),
+                    tx, approval.user_id, 0 if free else self.prices.for_view(approval, view),
                     f"{view.value} view", approval_id)
         except InsufficientCredits as exc:
             total = self.prices.quote_views(approval, chosen).credits
@@ -613,7 +662,7 @@ class Studio:
             return chosen
         chosen = []
         for view in views:
-            view = ViewType(view)
+            view = validation.parse_view(view)
             if view == ViewType.FRONT:
                 raise InvalidInput(
                     "The approved front anchors the other views and cannot be regenerated "
@@ -655,30 +704,60 @@ class Studio:
             front=front, features=features, feedback=tuple(feedback), seed=approval.seed,
             size=self._size,
         )
-        result, error, latency = self._call_generator(request)
-        if error is None:
-            assert result is not None
+        from viewgen import quality
+
+        others = {v: self.blobs.get(k) for v in OTHER_VIEWS
+                  if v != view and (k := approval.key(v))}
+        estimated = bool(approval.reference_key) and self.generator.name == "offline"
+        wanted = " ".join(filter(None, [approval.input_text, *feedback])) or None
+
+        def check(image: bytes) -> Any:
+            return quality.check_view(view, image, front=front, features=features,
+                                      others=others, text=wanted, estimated=estimated)
+
+        attempts, error, latency = self._generate_checked(request, check)
+        result = None
+        if attempts:
+            kept = max(attempts, key=lambda a: a.score)
+            result, latency = kept.result, kept.latency
+            change = None
+            old_key = approval.key(view)
+            if old_key and new_feedback:  # a regeneration: did the feedback change it?
+                try:
+                    change = quality.check_change(self.blobs.get(old_key), result.data,
+                                                  new_feedback, view=view, others=others)
+                except Exception:
+                    log.exception("could not compare the regenerated %s view", view.value)
+            charge = change is None or bool(change.charge)
             key = None
             try:
                 with self.repo.tx(actor, write=True) as tx:
                     current = tx.get_approval(approval.id, for_update=True)
                     key = self._next_key(tx, current, view)
                     self.blobs.put(key, result.data, result.mime_type)
-                    old_key = current.key(view)
-                    if old_key:
+                    if old_key := current.key(view):
                         tx.insert_history(current, view, old_key, current.prompt(view),
                                           new_feedback, "replaced")
                     tx.set_view(approval.id, view, key, prompt)
-                    credits.settle(tx, reservation, commit=True)
-                    self._record_call(tx, current, view, "image", result, latency,
-                                      step_key=step_key)
-                return {"view": view.value, "ok": True, "key": key, "latency_ms": latency}
+                    credits.settle(tx, reservation, commit=charge)
+                    self._record_attempts(tx, current, view, attempts, kept, error, step_key,
+                                          charged=charge)
+                    verdict = kept.qa.model_dump(mode="json") if kept.qa else {}
+                    if change is not None:
+                        verdict["change"] = change.model_dump(mode="json")
+                    tx.merge_json(approval.id, "qa", {view.value: verdict or None})
+                outcome = {"view": view.value, "ok": True, "key": key, "latency_ms": latency,
+                           "charged": charge}
+                if not charge and change is not None:
+                    outcome["notice"] = change.reason
+                return outcome
             except Exception as exc:  # storing failed: nothing points at the blob
                 if key:
                     self.blobs.delete(key)
                 error = exc if isinstance(exc, ViewgenError) else ProviderError(
                     f"Could not save the {view.value} view.", detail=repr(exc))
                 log.warning("storing %s view failed: %r", view.value, exc)
+        assert error is not None
         return self._fail_view(actor, approval, view, reservation, error, result, latency,
                                step_key)
 
@@ -703,6 +782,7 @@ class Studio:
         outcomes = [ViewOutcome.from_dict(o) for o in outcome_dicts]
         landed = [o.view for o in outcomes if o.ok]
         failed = {o.view.value: o.error or "failed" for o in outcomes if not o.ok}
+        not_charged = {o["view"]: o["notice"] for o in outcome_dicts if o.get("notice")}
         with self.repo.tx(actor, write=True) as tx:
             approval = tx.get_approval(approval_id, for_update=True)
             if approval.status != S.VIEWS_GENERATING:
@@ -715,7 +795,7 @@ class Studio:
                 first = not tx.revisions_for(approval_id)
                 if first or landed:
                     self._write_revision(tx, approval, landed, failed, feedback, first,
-                                         regenerating)
+                                         regenerating, not_charged)
             else:
                 n = len(failed)
                 tx.transition(approval_id, S.VIEWS_GENERATING, S.APPROVED,
@@ -725,7 +805,8 @@ class Studio:
 
     def _write_revision(self, tx: Tx, approval: Approval, landed: list[ViewType],
                         failed: dict[str, str], feedback: str | None, first: bool,
-                        regenerating: bool) -> Revision:
+                        regenerating: bool, not_charged: dict[str, str] | None = None
+                        ) -> Revision:
         current = tx.get_approval(approval.id)
         stamp = _now().isoformat()
         image_data = {
@@ -745,6 +826,8 @@ class Studio:
                                    "modifications": modifications}
         if failed:
             changes["failed"] = failed
+        if not_charged:  # the feedback could not be applied: refunded
+            changes["not_charged"] = not_charged
         return tx.insert_revision(current, user_prompt=feedback or current.input_text,
                                   image_data=image_data, changes_made=changes)
 
@@ -762,12 +845,39 @@ class Studio:
                 return
             images = {v: self.blobs.get(k) for v in OTHER_VIEWS if (k := approval.key(v))}
             front = self.blobs.get(front_key)
-            scores = consistency.score_views(front, images, features)
+            scores = consistency.score_views(front, images, features,
+                                             text=approval.input_text)
             patch = {v.value: s.model_dump(mode="json") for v, s in scores.items()}
+            product = self._product_qa(approval, front, images)
             with self.repo.tx(actor, write=True) as tx:
                 tx.merge_json(approval_id, "consistency", patch)
+                if product is not None:
+                    tx.merge_json(approval_id, "qa", {"product": product})
         except Exception:
             log.exception("consistency analysis failed for %s", approval_id)
+
+    def _product_qa(self, approval: Approval, front: bytes,
+                    images: dict[ViewType, bytes]) -> dict[str, Any] | None:
+        """The product's verdict from the same checks (with any regeneration's change, so
+        views that still show what the feedback changed elsewhere are flagged)."""
+        from viewgen import quality
+
+        changes = {}
+        for view in images:
+            stored = (approval.qa.get(view.value) or {}).get("change")
+            if stored:
+                changes[view] = quality.ChangeResult.model_validate(stored)
+        reference = self.blobs.get(approval.reference_key) if approval.reference_key else None
+        try:
+            product = quality.check_product(
+                front, images, approval.extracted_features, text=approval.input_text,
+                reference=reference,
+                estimated=bool(approval.reference_key) and self.generator.name == "offline",
+                changes=changes or None)
+        except Exception:
+            log.exception("product QA failed for %s", approval.id)
+            return None
+        return product.model_dump(mode="json")
 
     def wait_for_analysis(self, approval_id: str, timeout: float | None = 30) -> None:
         """Wait until the product's workflow (views, then their analysis) has ended."""
@@ -925,9 +1035,9 @@ class Studio:
         """Read a blob the approval points at, only if it is the approval owner's."""
         if not key:
             return None
-        if key.split("/", 1)[0] != approval.user_id:
-            raise InvalidInput("This product points at an image that is not its owner's; "
-                               "it was not read.")
+        if not validation.key_belongs_to(key, approval.user_id):
+            raise NotFound("This product points at an image that is not its owner's; "
+                           "it was not read and nothing was sent to a provider.")
         return self.blobs.get(key)
 
     def _next_key(self, tx: Tx, approval: Approval, view: ViewType) -> str:
@@ -940,6 +1050,69 @@ class Studio:
             if n.isdigit():
                 numbers.append(int(n))
         return image_key(approval.user_id, approval.id, view.value, max(numbers) + 1)
+
+    def _generate_checked(self, request: GenerationRequest, check: Callable[[bytes], Any]
+                          ) -> tuple[list[_Attempt], ProviderError | None, float]:
+        """Call the provider; while the QA gate fails the image, draw it again (up to
+        ``qa_retries`` more times, with another seed). Returns every attempt that gave an
+        image, and the error of the call that gave none (if any)."""
+        attempts: list[_Attempt] = []
+        for n in range(1 + max(0, self.settings.qa_retries)):
+            attempt_request = request if n == 0 else replace(
+                request, seed=(request.seed + 7919 * n) % (2**31 - 1))
+            result, error, latency = self._call_generator(attempt_request)
+            if error is not None or result is None:
+                return attempts, error, latency
+            try:
+                verdict = check(result.data)
+            except Exception:  # the gate is advisory: never lose an image to it
+                log.exception("QA gate failed on a %s view", request.view.value)
+                verdict = None
+            attempts.append(_Attempt(result, latency, verdict))
+            if verdict is None or verdict.passed:
+                break
+        return attempts, None, 0.0
+
+    def _record_attempts(self, tx: Tx, approval: Approval, view: ViewType,
+                         attempts: list[_Attempt], kept: _Attempt,
+                         error: ProviderError | None, step_key: str, *, charged: bool) -> None:
+        """Every call of the step: the kept image's (charged unless refunded), the QA
+        gate's automatic attempts (recorded with their cost, never charged), and a
+        failed last attempt."""
+        for attempt in attempts:
+            if attempt is kept:
+                continue
+            self._record_call(tx, approval, view, "image", attempt.result, attempt.latency,
+                              charged=False, qa=attempt.qa)
+        if error is not None:
+            self._record_call(tx, approval, view, "image", None, 0.0, error=error,
+                              charged=False)
+        self._record_call(tx, approval, view, "image", kept.result, kept.latency,
+                          step_key=step_key, charged=charged, qa=kept.qa)
+
+    def _rejected_front(self, actor: User, approval: Approval) -> bytes | None:
+        """The last rejected front (what an edit retry changes), if it is the owner's."""
+        rejected = [h for h in self.repo.list_history(actor, approval.id)
+                    if h.view_type == ViewType.FRONT]
+        return self._owned_blob(approval, rejected[-1].image_key) if rejected else None
+
+    def _front_change(self, actor: User, approval: Approval, new: bytes) -> Any:
+        """A new front after a rejection against the rejected one: unchanged is refunded."""
+        if not approval.rejection_count:
+            return None
+        from viewgen import quality
+
+        rejected = [h for h in self.repo.list_history(actor, approval.id)
+                    if h.view_type == ViewType.FRONT]
+        if not rejected:
+            return None
+        try:
+            old = self.blobs.get(rejected[-1].image_key)
+            return quality.check_change(old, new, rejected[-1].user_feedback,
+                                        view=ViewType.FRONT)
+        except Exception:
+            log.exception("could not compare the new front with the rejected one")
+            return None
 
     def _call_generator(
         self, request: GenerationRequest
@@ -967,7 +1140,7 @@ class Studio:
     def _record_call(self, tx: Tx, approval: Approval, view: ViewType, kind: str,
                      result: GeneratedImage | None, latency: float, *,
                      error: ViewgenError | None = None, step_key: str | None = None,
-                     charged: bool = True) -> None:
+                     charged: bool = True, qa: Any = None) -> None:
         usage = result.usage if result else None
         tx.insert_call(
             approval=approval, view=view, kind=kind,
@@ -982,4 +1155,6 @@ class Studio:
             images=usage.images if usage and error is None else 0,
             cost_usd=usage.cost_usd if usage else 0.0,
             step_key=step_key, charged=charged,
+            qa_ok=None if qa is None else bool(qa.passed),
+            qa_reasons=None if qa is None else list(qa.reasons),
         )

@@ -291,10 +291,14 @@ def gemini_text(text: str, *, finish: str = "STOP",
     })
 
 
-def gemini_finish(reason: str) -> Reply:
-    """A candidate that stopped for ``reason`` with no content (IMAGE_SAFETY, NO_IMAGE ...)."""
+def gemini_finish(reason: str, message: str | None = None) -> Reply:
+    """A candidate that stopped for ``reason`` with no content (IMAGE_SAFETY, NO_IMAGE ...),
+    with Gemini's ``finishMessage`` when given."""
+    candidate: dict[str, Any] = {"finishReason": reason, "index": 0}
+    if message:
+        candidate["finishMessage"] = message
     return Reply(200, {
-        "candidates": [{"finishReason": reason, "index": 0}],
+        "candidates": [candidate],
         "usageMetadata": {"promptTokenCount": 1548, "totalTokenCount": 1548},
         "modelVersion": "gemini-2.5-flash-image",
     })
@@ -334,6 +338,43 @@ def gemini_quota(retry_delay: str = "0.05s") -> Reply:
             {"description": "Learn more about Gemini API quotas",
              "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
         {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay},
+    ])
+
+
+def gemini_zero_quota(model: str = "gemini-2.5-flash-image") -> Reply:
+    """A key with no quota at all for ``model`` (the free tier's image models): limit 0."""
+    metric = "generativelanguage.googleapis.com/generate_content_free_tier_requests"
+    return gemini_error(429, "RESOURCE_EXHAUSTED", (
+        "You exceeded your current quota, please check your plan and billing details. For "
+        "more information on this error, head to: https://ai.google.dev/gemini-api/docs/"
+        "rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. \n"
+        f"* Quota exceeded for metric: {metric}, limit: 0, model: {model}\n"
+        "Please retry in 25.465784708s."), [
+        {"@type": "type.googleapis.com/google.rpc.Help", "links": [
+            {"description": "Learn more about Gemini API quotas",
+             "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+        {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+            {"quotaMetric": metric,
+             "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+             "quotaDimensions": {"location": "global", "model": model}},
+            {"quotaMetric": metric,
+             "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+             "quotaDimensions": {"location": "global", "model": model}}]},
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.05s"},
+    ])
+
+
+def gemini_daily_quota(model: str = "gemini-2.5-flash-image", limit: str = "100") -> Reply:
+    """A per-day quota used up (a minute's wait cannot help)."""
+    return gemini_error(429, "RESOURCE_EXHAUSTED", (
+        "You exceeded your current quota, please check your plan and billing details."), [
+        {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+            {"quotaMetric":
+                "generativelanguage.googleapis.com/generate_content_paid_tier_requests",
+             "quotaId": "GenerateRequestsPerDayPerProjectPerModel",
+             "quotaDimensions": {"location": "global", "model": model},
+             "quotaValue": limit}]},
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.05s"},
     ])
 
 

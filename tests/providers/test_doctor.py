@@ -139,3 +139,40 @@ def test_the_cli_command_prints_the_report_and_exits_non_zero_on_problems(
     monkeypatch.setenv("VIEWGEN_IMAGE_PROVIDER", "gemini")
     assert main(["doctor", "--no-probe"]) == 1
     assert "GEMINI_API_KEY is not set" in capsys.readouterr().out
+
+
+# -- --probe-image: the image quota, which models.get cannot see -------------------------
+def test_a_key_without_image_quota_passes_the_cheap_probe_but_not_probe_image(
+        tmp_path: Path, gemini_server: GeminiServer) -> None:
+    from fakes import gemini_zero_quota
+
+    settings = provider_settings_for(tmp_path, gemini_server, None, provider_max_attempts=4)
+    gemini_server.push(*[gemini_zero_quota()] * 4)
+    text, code = doctor_report(settings)  # models.get only: the model is found
+    assert code == 0
+    assert "doctor --probe-image" in text and "about $0.039" in text
+    assert gemini_server.posts() == []
+    text, code = doctor_report(settings, probe_image=True)
+    assert code == 1
+    assert "NO QUOTA" in text
+    assert "no quota for gemini-2.5-flash-image" in text and "Enable billing" in text
+    assert len(gemini_server.posts()) == 1  # one image call, not retried
+
+
+def test_probe_image_states_the_price_first_then_draws_one_image(
+        tmp_path: Path, gemini_server: GeminiServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from viewgen.cli import main
+
+    monkeypatch.setenv("VIEWGEN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_GEMINI_KEY)
+    monkeypatch.setenv("VIEWGEN_GEMINI_BASE_URL", gemini_server.url)
+    monkeypatch.setenv("VIEWGEN_FEATURE_PROVIDER", "offline")
+    assert main(["doctor", "--probe-image"]) == 0
+    out = capsys.readouterr().out
+    first = out.splitlines()[0]
+    assert first == ("--probe-image draws one real image with Gemini gemini-2.5-flash-image: "
+                     "about $0.039, billed to GEMINI_API_KEY.")
+    assert "image probe: drew one 1024×1024 image with gemini-2.5-flash-image ($0.0" in out
+    assert [r.method for r in gemini_server.requests] == ["GET", "POST"]
+    assert FAKE_GEMINI_KEY not in out

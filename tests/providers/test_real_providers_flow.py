@@ -107,7 +107,7 @@ def test_front_approve_and_four_views_through_both_sdks(
     done = studio.run_views(user, approval.id)
     assert done.status == Status.COMPLETE
     assert done.missing_views == []
-    assert studio.balance(user) == START - 3 - 4
+    assert studio.balance(user) == START - studio.prices.whole_product()
     assert _ledger_states(studio, user) == {"granted": 1, "committed": 5}
 
     posts = gemini_server.posts()
@@ -187,7 +187,7 @@ def test_a_failed_view_is_refunded_and_retried_alone(
 
     done = studio.retry_view(user, approval.id, ViewType.BACK).wait()
     assert done.status == Status.COMPLETE
-    assert studio.balance(user) == START - 3 - 4
+    assert studio.balance(user) == START - studio.prices.whole_product()
     assert LedgerState.RESERVED.value not in _ledger_states(studio, user)
 
 

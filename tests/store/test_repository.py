@@ -222,7 +222,8 @@ def test_json_columns_round_trip(repo: Repository, member: User) -> None:
         merged = tx.merge_json(approval.id, "view_errors", {"bottom": "y"}, remove=["side"])
         revision = tx.insert_revision(
             approval, user_prompt="first",
-            image_data={"front": {"key": "k", "prompt_used": "p", "created_at": "now"}},
+            image_data={"front": {"key": f"{member.id}/{approval.id}/front-1.png",
+                                  "prompt_used": "p", "created_at": "now"}},
             changes_made={"regenerated": ["front"], "preserved": [], "modifications": None},
         )
     got = repo.get_approval(member, approval.id)

@@ -339,3 +339,97 @@ def test_schema_sql_builds_what_the_app_expects_and_guards_storage(
         repo.engine.dispose()
     finally:
         engine.dispose()
+
+
+# -- what a row points at must be the member's too --------------------------------------
+def _theirs(pg_repo: Repository, user: User) -> tuple[str, str, str]:
+    """(project id, approval id, a real image key) of ``user``."""
+    with pg_repo.tx(user) as tx:
+        [approval] = tx.list_approvals()
+    return approval.project_id, approval.id, f"{user.id}/{approval.id}/front-1.png"
+
+
+def _mine(pg_repo: Repository, user: User) -> tuple[str, str]:
+    with pg_repo.tx(user) as tx:
+        [approval] = tx.list_approvals()
+    return approval.project_id, approval.id
+
+
+@pytest.mark.postgres
+def test_a_member_cannot_insert_a_revision_into_another_members_project(
+        pg_repo: Repository, people: dict[str, User]) -> None:
+    a, b = people["a"], people["b"]
+    their_project, their_approval, _ = _theirs(pg_repo, b)
+    my_project, my_approval = _mine(pg_repo, a)
+    planted = [
+        dict(project_id=their_project, approval_id=None),
+        dict(project_id=their_project, approval_id=their_approval),
+        dict(project_id=my_project, approval_id=their_approval),  # their approval, my project
+    ]
+    for where in planted:
+        with pytest.raises(DBAPIError, match="row-level security"), \
+                pg_repo.tx(a, write=True) as tx:
+            tx.conn.execute(t.revisions.insert().values(
+                user_id=a.id, revision_number=99, user_prompt="planted", image_data={},
+                changes_made={}, **where))
+    with pg_repo.engine.connect() as conn:  # nothing landed anywhere
+        assert conn.execute(select(t.revisions.c.id).where(
+            t.revisions.c.user_prompt == "planted")).all() == []
+    with pg_repo.tx(a, write=True) as tx:  # the member's own revision still goes in
+        tx.conn.execute(t.revisions.insert().values(
+            user_id=a.id, project_id=my_project, approval_id=my_approval,
+            revision_number=99, user_prompt="mine", changes_made={},
+            image_data={"front": {"key": f"{a.id}/{my_approval}/front-2.png"}}))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("column", ["reference_key", "logo_key", "front_key", "back_key"])
+def test_a_member_cannot_point_their_approval_at_another_members_image(
+        pg_repo: Repository, people: dict[str, User], column: str) -> None:
+    a, b = people["a"], people["b"]
+    _, _, their_key = _theirs(pg_repo, b)
+    _, my_approval = _mine(pg_repo, a)
+    sneaky = [their_key, f"{a.id}/../{their_key}", f"{a.id}x/{my_approval}/front-1.png"]
+    for key in sneaky:
+        with pytest.raises(DBAPIError, match="row-level security"), \
+                pg_repo.tx(a, write=True) as tx:
+            tx.conn.execute(update(t.product_view_approvals)
+                            .where(t.product_view_approvals.c.id == my_approval)
+                            .values({column: key}))
+    with pg_repo.tx(a, write=True) as tx:  # a key under their own prefix is fine
+        assert tx.conn.execute(update(t.product_view_approvals)
+                               .where(t.product_view_approvals.c.id == my_approval)
+                               .values({column: f"{a.id}/{my_approval}/x-1.png"})).rowcount == 1
+    with pg_repo.tx(a) as tx:
+        assert tx.get_approval(my_approval).model_dump()  # still readable, still theirs
+
+
+@pytest.mark.postgres
+def test_a_member_cannot_file_history_calls_or_credits_under_another_members_approval(
+        pg_repo: Repository, people: dict[str, User]) -> None:
+    a, b = people["a"], people["b"]
+    _, their_approval, their_key = _theirs(pg_repo, b)
+    _, my_approval = _mine(pg_repo, a)
+    attempts = [
+        t.view_revision_history.insert().values(
+            approval_id=their_approval, user_id=a.id, view_type="front",
+            image_key=f"{a.id}/{their_approval}/front-9.png", reason="rejected"),
+        t.view_revision_history.insert().values(  # my approval, their photo
+            approval_id=my_approval, user_id=a.id, view_type="front", image_key=their_key,
+            reason="rejected"),
+        t.generation_calls.insert().values(
+            approval_id=their_approval, user_id=a.id, kind="image", provider="offline",
+            model="m", attempts=1, latency_ms=1.0, outcome="ok"),
+        t.credit_ledger.insert().values(
+            user_id=a.id, delta=-1, reason="x", approval_id=their_approval, state="reserved"),
+    ]
+    for statement in attempts:
+        with pytest.raises(DBAPIError, match="row-level security"), \
+                pg_repo.tx(a, write=True) as tx:
+            tx.conn.execute(statement)
+    with pg_repo.tx(a, write=True) as tx:  # the same rows about their own approval are fine
+        tx.conn.execute(t.view_revision_history.insert().values(
+            approval_id=my_approval, user_id=a.id, view_type="front",
+            image_key=f"{a.id}/{my_approval}/front-9.png", reason="rejected"))
+        tx.conn.execute(t.credit_ledger.insert().values(
+            user_id=a.id, delta=-1, reason="x", approval_id=my_approval, state="reserved"))

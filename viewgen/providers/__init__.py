@@ -1,9 +1,10 @@
 """Provider seam: the two protocols the workflow talks to, and selection by name.
 
 The workflow never knows which model it talks to (like simonw/llm's model plugins):
-``build_generator`` / ``build_extractor`` pick an implementation from settings.
-Implementations live one per file: ``offline/`` (the embedded default, no key, no
-network), ``gemini.py`` and ``openai_vision.py``.
+``build_generator`` / ``build_extractor`` pick an implementation from settings through
+``registry.PROVIDERS``, where each provider declares its adapters, key, models, prices
+and probes. Implementations live one per file: ``offline/`` (the embedded default, no
+key, no network), ``gemini.py`` and ``openai_vision.py``.
 """
 
 from __future__ import annotations
@@ -35,39 +36,14 @@ class FeatureExtractor(Protocol):
 
 
 def build_generator(settings: Settings) -> ImageGenerator:
-    name = settings.image_provider
-    if name == "offline":
-        from viewgen.providers.offline import OfflineGenerator
+    """The image provider ``VIEWGEN_IMAGE_PROVIDER`` names (see ``registry.PROVIDERS``)."""
+    from viewgen.providers import registry
 
-        return OfflineGenerator()
-    if name == "gemini":
-        from viewgen.providers.gemini import GeminiGenerator
-
-        return GeminiGenerator(settings)
-    from viewgen.errors import ConfigurationError
-
-    raise ConfigurationError(
-        f"Unknown image provider {name!r}: set VIEWGEN_IMAGE_PROVIDER to 'offline' or 'gemini'."
-    )
+    return registry.build("image", settings)
 
 
 def build_extractor(settings: Settings) -> FeatureExtractor:
-    name = settings.feature_provider
-    if name == "offline":
-        from viewgen.providers.offline import OfflineExtractor
+    """The feature provider ``VIEWGEN_FEATURE_PROVIDER`` names (see ``registry.PROVIDERS``)."""
+    from viewgen.providers import registry
 
-        return OfflineExtractor()
-    if name == "openai":
-        from viewgen.providers.openai_vision import OpenAIExtractor
-
-        return OpenAIExtractor(settings)
-    if name == "gemini":
-        from viewgen.providers.gemini import GeminiExtractor
-
-        return GeminiExtractor(settings)
-    from viewgen.errors import ConfigurationError
-
-    raise ConfigurationError(
-        f"Unknown feature provider {name!r}: set VIEWGEN_FEATURE_PROVIDER to "
-        "'offline', 'openai' or 'gemini'."
-    )
+    return registry.build("features", settings)

@@ -4,7 +4,11 @@
 offline setup) and says, naming the setting, what stops the chosen providers from
 working: the app shows these at start instead of crashing. ``check_providers`` adds
 one cheap probe per hosted provider (``models.get`` / ``models.retrieve``, a short
-timeout, no retries). A key is only ever shown as "set" or "not set".
+timeout, no retries). That probe cannot see an image quota (a key with no quota for the
+image model still finds the model), so ``doctor --probe-image`` draws one real image,
+after stating its price, and reports a zero or used-up quota as such. A key is only
+ever shown as "set" or "not set". Providers, keys and models come from
+``registry.PROVIDERS``.
 """
 
 from __future__ import annotations
@@ -14,29 +18,30 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from viewgen.providers import registry
+from viewgen.providers.registry import PROVIDERS, SELECTORS
+
 if TYPE_CHECKING:
     from viewgen.settings import Settings
 
-KEY_VARS = {"gemini": "GEMINI_API_KEY", "openai": "OPENAI_API_KEY"}
-SELECTORS = {"image": "VIEWGEN_IMAGE_PROVIDER", "features": "VIEWGEN_FEATURE_PROVIDER"}
 PROBE_TIMEOUT_S = 5.0
+IMAGE_PROBE_TIMEOUT_S = 90.0
 
 
 def missing_key_message(selector: str, provider: str) -> str:
     """The one sentence for "provider chosen, key missing" (app start, doctor, errors)."""
     return (
-        f"{selector} is '{provider}' but {KEY_VARS[provider]} is not set (env or "
+        f"{selector} is '{provider}' but {PROVIDERS[provider].key_env} is not set (env or "
         f".streamlit/secrets.toml): set the key, or set {selector}=offline."
     )
 
 
 def _key_set(settings: Settings, provider: str) -> bool:
-    secret = getattr(settings, f"{provider}_api_key", None)
-    return bool(secret is not None and secret.get_secret_value().strip())
+    return PROVIDERS[provider].key_set(settings)
 
 
-def _roles(settings: Settings) -> list[tuple[str, str]]:
-    return [("image", settings.image_provider), ("features", settings.feature_provider)]
+def _roles(settings: Settings) -> list[tuple[registry.Role, str]]:
+    return [(role, registry.chosen(settings, role)) for role in registry.ROLES]
 
 
 def configuration_problems(settings: Settings) -> list[str]:
@@ -44,7 +49,7 @@ def configuration_problems(settings: Settings) -> list[str]:
     problems: list[str] = []
     hosted = set()
     for role, provider in _roles(settings):
-        if provider == "offline":
+        if not PROVIDERS[provider].needs_key:
             continue
         hosted.add(provider)
         if not _key_set(settings, provider):
@@ -72,20 +77,14 @@ def configuration_problems(settings: Settings) -> list[str]:
             "be negative."
         )
     for provider in sorted(hosted):
-        url = getattr(settings, f"{provider}_base_url", None)
+        spec = PROVIDERS[provider]
+        url = getattr(settings, spec.base_url_setting, None) if spec.base_url_setting else None
         if url and not url.startswith(("http://", "https://")):
             problems.append(
-                f"VIEWGEN_{provider.upper()}_BASE_URL is {url!r}; it must start with "
-                "http:// or https://."
+                f"VIEWGEN_{str(spec.base_url_setting).upper()} is {url!r}; it must start "
+                "with http:// or https://."
             )
-    if settings.image_provider == "gemini":
-        from viewgen.providers.gemini import ASPECT_RATIOS
-
-        if settings.aspect_ratio not in ASPECT_RATIOS:
-            problems.append(
-                f"VIEWGEN_ASPECT_RATIO is {settings.aspect_ratio!r}; Gemini accepts "
-                f"{', '.join(ASPECT_RATIOS)}."
-            )
+        problems += spec.config_problems(settings)
     return problems
 
 
@@ -102,6 +101,8 @@ class ProviderCheck:
     detail: str
     latency_ms: float | None = None
     error: str | None = None  # the error class of a failed probe
+    final: bool = False       # the failure will not pass by waiting (a zero quota ...)
+    image_probe: str | None = None  # what ``--probe-image`` found, when asked
 
     @property
     def ok(self) -> bool:
@@ -116,6 +117,8 @@ class ProviderCheck:
         if not self.reachable:
             if self.error == "AuthenticationFailed":
                 return "KEY REJECTED"
+            if self.error == "QuotaExhausted":
+                return "NO QUOTA" if self.final else "RATE LIMITED"
             if self.error in ("ProviderTimeout", "ProviderUnavailable"):
                 return "UNREACHABLE"
             return "PROBE FAILED"
@@ -124,44 +127,48 @@ class ProviderCheck:
         return f"reachable ({self.latency_ms:.0f} ms)"
 
 
-def _model(settings: Settings, role: str, provider: str) -> str:
-    if provider == "offline":
-        return "embedded renderer" if role == "image" else "pixel measurement"
-    if provider == "openai":
-        return settings.openai_model
-    return settings.gemini_model if role == "image" else settings.gemini_text_model
+def image_probe_cost(settings: Settings) -> str:
+    """The list price of one probe image (its prompt is about 1,500 input tokens)."""
+    from viewgen.providers.prices import price_for
+
+    price = price_for(PROVIDERS[settings.image_provider].model(settings, "image"))
+    if price is None:
+        return "an unknown price (no list price known for this model)"
+    return f"about ${price.per_image + 1500 * price.input_per_m / 1e6:.3f}"
 
 
-def _adapter(settings: Settings, role: str, provider: str):
-    if provider == "openai":
-        from viewgen.providers.openai_vision import OpenAIExtractor
+def image_probe_notice(settings: Settings) -> str | None:
+    """What ``--probe-image`` will spend, said before it spends it (None: nothing to pay)."""
+    spec = PROVIDERS[settings.image_provider]
+    if not spec.needs_key or not spec.key_set(settings):
+        return None
+    return (f"--probe-image draws one real image with {spec.label} "
+            f"{spec.model(settings, 'image')}: {image_probe_cost(settings)}, billed to "
+            f"{spec.key_env}.")
 
-        return OpenAIExtractor(settings)
-    from viewgen.providers.gemini import GeminiExtractor, GeminiGenerator
 
-    return GeminiGenerator(settings) if role == "image" else GeminiExtractor(settings)
-
-
-def check_providers(settings: Settings, *, probe: bool,
+def check_providers(settings: Settings, *, probe: bool, probe_image: bool = False,
                     timeout_s: float = PROBE_TIMEOUT_S) -> list[ProviderCheck]:
-    """One check per role (image, features); with ``probe`` one cheap call each."""
-    from viewgen.errors import ViewgenError
+    """One check per role (image, features); with ``probe`` one cheap call each, and
+    with ``probe_image`` one real (paid) image from the image provider."""
+    from viewgen.errors import ProviderError, ViewgenError
 
     checks: list[ProviderCheck] = []
     timeout_s = min(timeout_s, settings.provider_timeout_s) if (
         settings.provider_timeout_s > 0) else timeout_s
     for role, provider in _roles(settings):
-        model = _model(settings, role, provider)
-        if provider == "offline":
+        spec = PROVIDERS[provider]
+        model = spec.model(settings, role)
+        if not spec.needs_key:
             checks.append(ProviderCheck(role, provider, model, "not needed", True, True,
-                                        "embedded, no key and no network needed"))
+                                        spec.probe))
             continue
         if not _key_set(settings, provider):
             checks.append(ProviderCheck(role, provider, model, "not set", False, None,
                                         missing_key_message(SELECTORS[role], provider)))
             continue
         try:
-            adapter = _adapter(settings, role, provider)
+            adapter = spec.build(role, settings)
         except ViewgenError as exc:
             checks.append(ProviderCheck(role, provider, model, "set", False, None, str(exc)))
             continue
@@ -178,8 +185,19 @@ def check_providers(settings: Settings, *, probe: bool,
                                             str(exc), error=type(exc).__name__))
                 continue
             latency = (time.perf_counter() - started) * 1000
+            drawn = None
+            if probe_image and role == "image" and hasattr(adapter, "probe_image"):
+                try:
+                    drawn = adapter.probe_image(IMAGE_PROBE_TIMEOUT_S)
+                except ViewgenError as exc:
+                    final = isinstance(exc, ProviderError) and not exc.retryable
+                    checks.append(ProviderCheck(role, provider, model, "set", True, False,
+                                                str(exc), latency, type(exc).__name__,
+                                                final=final))
+                    continue
             checks.append(ProviderCheck(role, provider, model, "set", True, True,
-                                        f"model found: {found}", latency))
+                                        f"model found: {found}", latency,
+                                        image_probe=drawn))
         finally:
             adapter.close()
     return checks
@@ -188,19 +206,19 @@ def check_providers(settings: Settings, *, probe: bool,
 def _unused_keys(settings: Settings) -> list[str]:
     notes = []
     in_use = {p for _, p in _roles(settings)}
-    if _key_set(settings, "gemini") and "gemini" not in in_use:
-        notes.append("GEMINI_API_KEY is set but unused: set VIEWGEN_IMAGE_PROVIDER=gemini "
-                     "to draw the views with Gemini.")
-    if _key_set(settings, "openai") and "openai" not in in_use:
-        notes.append("OPENAI_API_KEY is set but unused: set VIEWGEN_FEATURE_PROVIDER=openai "
-                     "to extract features with OpenAI.")
+    for spec in PROVIDERS.values():
+        if spec.needs_key and spec.key_set(settings) and spec.name not in in_use:
+            what = {"image": "draw the views", "features": "extract features"}
+            uses = " or ".join(f"{SELECTORS[r]}={spec.name} to {what[r]}" for r in spec.roles)
+            notes.append(f"{spec.key_env} is set but unused: set {uses} with {spec.label}.")
     return notes
 
 
-def doctor_report(settings: Settings, probe: bool = True) -> tuple[str, int]:
+def doctor_report(settings: Settings, probe: bool = True,
+                  probe_image: bool = False) -> tuple[str, int]:
     """The ``doctor`` command's text and exit code (0 all good, 1 otherwise)."""
     problems = configuration_problems(settings)
-    checks = check_providers(settings, probe=probe)
+    checks = check_providers(settings, probe=probe, probe_image=probe and probe_image)
     rows = [("ROLE", "PROVIDER", "MODEL", "KEY", "STATUS")]
     rows += [(c.role, c.provider, c.model, c.key, c.status) for c in checks]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -219,6 +237,15 @@ def doctor_report(settings: Settings, probe: bool = True) -> tuple[str, int]:
         if check.configured and check.reachable is False:
             found.append(f"{check.role} ({check.provider}): {check.detail}")
     notes = _unused_keys(settings)
+    image = next((c for c in checks if c.role == "image"), None)
+    if image is not None and image.image_probe:
+        lines += ["", f"image probe: {image.image_probe}"]
+    elif (probe and not probe_image and image is not None and image.reachable
+          and PROVIDERS[image.provider].needs_key):
+        notes.append(
+            "The probe finds the image model but cannot see its quota (a key with no "
+            "quota for it passes): run doctor --probe-image to draw one real image "
+            f"({image_probe_cost(settings)}).")
     if found:
         lines += ["", "Problems:"] + [f"  - {p}" for p in found]
     if notes:
@@ -236,7 +263,12 @@ def doctor_report(settings: Settings, probe: bool = True) -> tuple[str, int]:
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    text, code = doctor_report(settings, probe=not args.no_probe)
+    probe_image = bool(getattr(args, "probe_image", False)) and not args.no_probe
+    if probe_image:
+        notice = image_probe_notice(settings)
+        if notice:  # the price first, before anything is spent
+            print(notice, flush=True)
+    text, code = doctor_report(settings, probe=not args.no_probe, probe_image=probe_image)
     print(text, end="")
     return code
 
@@ -249,4 +281,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     )
     doctor.add_argument("--no-probe", action="store_true",
                         help="check the configuration only; make no network call")
+    doctor.add_argument("--probe-image", action="store_true",
+                        help="also draw one real image with the image provider (billed; "
+                             "the price is printed first) to check the key's image quota")
     doctor.set_defaults(func=cmd_doctor)

@@ -286,13 +286,17 @@ def limiter_for(provider: str, api_key: str, settings: Settings) -> ProviderLimi
     """The process-wide limiter for this provider and key.
 
     Two adapters on the same key (Gemini images and Gemini features) share one
-    limiter, as they share one quota at the provider.
+    limiter, as they share one quota at the provider. Concurrency and requests per
+    minute are the durable queues' job now (``viewgen.durable``: global across every
+    process, where a per-process cap multiplied with each replica), so this limiter
+    keeps only what neither the queues nor the SDKs' retries cover: the cooldown a
+    429's retry delay asks of every call on the key, and the count of HTTP attempts.
     """
     key = (
         provider,
         fingerprint(api_key),
-        max(0, settings.provider_concurrency),
-        max(0, settings.provider_rpm),
+        0,  # concurrency: the provider queue's global_concurrency
+        0,  # requests per minute: the provider queue's limiter
         float(settings.provider_max_retry_wait_s),
     )
     with _registry_lock:

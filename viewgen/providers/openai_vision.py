@@ -10,7 +10,11 @@ httpx event hooks, which also count HTTP attempts and mark an ``insufficient_quo
 account that has simply run out of credit. A refusal, a length cut-off, the content
 filter, invalid JSON, quota, a bad key and a timeout each become a typed
 ``ProviderError`` with a message for the person at the screen; the server's own text
-is never quoted for a 401, because OpenAI echoes part of the key there.
+is never quoted for a 401, because OpenAI echoes part of the key there, and every
+message and log line passes through ``viewgen.redact``. A timed-out request goes out
+again at most once (``TimeoutBudgetTransport``): the SDK would repeat a hung call up
+to its retry limit. ``temperature`` is sent only to models that take it (not the
+reasoning models: o1, o3, o4, gpt-5).
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import base64
 import contextlib
 import json
 import logging
+import threading
+from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import openai
 from openai import DefaultHttpxClient, OpenAI
 from pydantic import ValidationError
@@ -51,9 +58,10 @@ from viewgen.providers.limits import (
     RetryWaitTooLong,
     limiter_for,
     own_limit_message,
-    redact,
 )
 from viewgen.providers.prices import PRICES, estimate_cost
+from viewgen.providers.registry import accepts_temperature
+from viewgen.redact import install_log_redaction, redact, register_secret
 from viewgen.settings import Settings
 
 __all__ = ["PRICES", "OpenAIExtractor"]
@@ -64,6 +72,52 @@ PROVIDER = "openai"
 PROVIDER_LABEL = "OpenAI"
 TEMPERATURE = 0.1
 FINAL_429_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
+TIMEOUT_RETRIES = 1
+
+
+# ---------------------------------------------------------------------- timeouts
+_budget = threading.local()
+
+
+def _timed_out() -> int:
+    return int(getattr(_budget, "timeouts", 0))
+
+
+class _CountingStream(httpx2.SyncByteStream):
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._inner
+        except httpx2.TimeoutException:
+            _budget.timeouts = _timed_out() + 1
+            raise
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class TimeoutBudgetTransport(httpx2.HTTPTransport):
+    """httpx2's transport with a per-call budget of timeouts.
+
+    The OpenAI SDK retries a timeout like any connection error, up to ``max_retries``
+    times, each waiting the whole timeout. This transport counts the timeouts of the
+    thread's current call (``OpenAIExtractor.extract`` resets the count) and, once
+    ``TIMEOUT_RETRIES`` retries have timed out too, answers the SDK's next retries
+    with an immediate timeout instead of sending the request again.
+    """
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if _timed_out() > TIMEOUT_RETRIES:
+            raise httpx2.ReadTimeout("timed out before; not sent again", request=request)
+        try:
+            response = super().handle_request(request)
+        except httpx2.TimeoutException:
+            _budget.timeouts = _timed_out() + 1
+            raise
+        response.stream = _CountingStream(response.stream)
+        return response
 
 
 def _short(text: str, limit: int = 200) -> str:
@@ -110,6 +164,8 @@ class OpenAIExtractor:
         if not secret:
             raise ConfigurationError(missing_key_message("VIEWGEN_FEATURE_PROVIDER", PROVIDER))
         self._secret = secret
+        register_secret(secret)
+        install_log_redaction()
         self.settings = settings
         self.model = settings.openai_model
         self.timeout_s = max(0.001, float(settings.provider_timeout_s))
@@ -123,7 +179,8 @@ class OpenAIExtractor:
                 max_retries=self.max_attempts - 1,
                 timeout=self.timeout_s,
                 http_client=DefaultHttpxClient(
-                    event_hooks=self.limiter.event_hooks(mark_final_quota)
+                    event_hooks=self.limiter.event_hooks(mark_final_quota),
+                    transport=TimeoutBudgetTransport(),
                 ),
             )
         except (openai.OpenAIError, ValueError, TypeError) as exc:
@@ -135,6 +192,10 @@ class OpenAIExtractor:
     def __repr__(self) -> str:
         return f"OpenAIExtractor(model={self.model!r})"
 
+    def api_key_for_queue(self) -> str:
+        """The key, for ``durable`` to fingerprint into a per-key queue name (never shown)."""
+        return self._secret
+
     def messages(self, image: bytes) -> list[dict[str, Any]]:
         return [
             {"role": "system", "content": EXTRACTION_SYSTEM},
@@ -145,13 +206,16 @@ class OpenAIExtractor:
         ]
 
     def extract(self, image: bytes) -> ExtractionResult:
+        _budget.timeouts = 0
+        options: dict[str, Any] = {"temperature": TEMPERATURE} if accepts_temperature(
+            self.model) else {}
         with self.limiter.call() as trace:
             try:
                 completion = self.client.chat.completions.parse(
                     model=self.model,
                     messages=self.messages(image),  # type: ignore[arg-type]
                     response_format=ProductFeatures,
-                    temperature=TEMPERATURE,
+                    **options,
                 )
             except Exception as exc:
                 raise self.error_for(exc, trace) from exc
@@ -257,8 +321,11 @@ class OpenAIExtractor:
                 provider=PROVIDER,
             )
         if isinstance(exc, openai.APITimeoutError):
+            timeouts = _timed_out()
+            again = (f" (it timed out {min(timeouts, TIMEOUT_RETRIES + 1)} times; viewgen "
+                     "sends a timed-out request again only once)" if timeouts > 1 else tries)
             return ProviderTimeout(
-                f"OpenAI did not answer within {_seconds(timeout_s)}{tries}. Try again in a "
+                f"OpenAI did not answer within {_seconds(timeout_s)}{again}. Try again in a "
                 "minute.",
                 provider=PROVIDER,
             )

@@ -13,6 +13,7 @@ import contextlib
 import html
 import io
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -59,6 +60,24 @@ def weak_score() -> float:
     return float(WEAK_SCORE)
 
 
+# ---------------------------------------------------------------------- plain text
+
+# the characters that make markup: links and images need brackets, raw HTML and
+# autolinks angle brackets, maths a dollar sign, Streamlit's :colour[...] directives
+# brackets; a backslash escapes each (CommonMark) and must itself be escaped first
+_MARKUP = re.compile(r"([\\\[\]<>$])")
+
+
+def plain(text: object) -> str:
+    """``text`` shown literally by ``st.markdown`` / ``st.success`` / ``st.caption``.
+
+    User or provider text such as ``![p](http://host/p.png)@x.example`` shows as typed
+    and never becomes an image (which the browser would fetch), a link, a colour,
+    maths or HTML. Ordinary punctuation is left alone, so messages read as written.
+    """
+    return _MARKUP.sub(r"\\\1", str(text))
+
+
 # ---------------------------------------------------------------------- errors
 
 
@@ -66,8 +85,8 @@ def attempt(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, 
     """Run a call into viewgen; return ``(result, None)`` or ``(None, message for people)``."""
     try:
         return fn(*args, **kwargs), None
-    except ViewgenError as exc:
-        return None, exc.user_message
+    except ViewgenError as exc:  # messages can quote user or provider text: never markdown
+        return None, plain(exc.user_message)
     except Exception:  # a bug: log it, show a sentence, never a traceback
         log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
         return None, GENERIC_ERROR
@@ -163,7 +182,7 @@ def _sign_up(services: Services, after: Callable[[], None]) -> None:
 
 
 def _name(user: User | None) -> str:
-    return f", {user.display_name}" if user and user.display_name else ""
+    return f", {plain(user.display_name)}" if user and user.display_name else ""
 
 
 def _signed(services: Services, user: User | None, error: str | None, welcome: str,
@@ -185,6 +204,19 @@ def sign_out(services: Services) -> None:
     attempt(auth.forget, services.studio.repo, state.get(state.SESSION_TOKEN))
     state.sign_out()
     state.put(state.CLEAR_COOKIE, True)
+
+
+def sign_out_everywhere(services: Services, user: User) -> None:
+    """End every session of ``user``: this browser, other browsers, other devices."""
+    ended, error = attempt(services.auth.sign_out_everywhere, user)
+    if error:
+        state.flash("error", error)
+        return
+    state.sign_out()
+    state.put(state.CLEAR_COOKIE, True)
+    state.flash("success", "Signed out everywhere: every browser and device signed in to "
+                           f"this account must sign in again ({ended or 0} remembered "
+                           f"session{'' if ended == 1 else 's'} ended).")
 
 
 def session_cookie(token: str | None, days: int = 0) -> None:
@@ -232,6 +264,11 @@ def sidebar(user: User, services: Services) -> None:
         st.caption(f"Images by the **{services.settings.provider_label}**")
         st.button("Sign out", key="sign_out", on_click=sign_out, args=(services,),
                   icon=":material/logout:", width="stretch")
+        st.button("Sign out everywhere", key="sign_out_everywhere",
+                  on_click=sign_out_everywhere, args=(services, user),
+                  icon=":material/devices:", width="stretch",
+                  help="End every session of this account: other browsers and devices "
+                       "that stayed signed in must sign in again.")
         from viewgen.ui.tokens_panel import tokens_panel  # API tokens (issue 10)
 
         tokens_panel(studio.repo, user)
@@ -368,7 +405,7 @@ def features_panel(features: ExtractedFeatures | None) -> None:
         return
     st.markdown("#### Extracted features")
     if features.description:
-        st.markdown(features.description)
+        st.markdown(plain(features.description))
     if features.colors:
         chips = []
         for colour in features.colors:
@@ -377,7 +414,7 @@ def features_panel(features: ExtractedFeatures | None) -> None:
                 '<div style="display:flex;align-items:center;gap:.6rem;margin:.25rem 0">'
                 f'<span style="width:2.1rem;height:2.1rem;border-radius:.45rem;'
                 f'background:{colour.hex};border:1px solid #00000022;flex:none"></span>'
-                f'<span><b>{html.escape(colour.name)}</b> <code>{colour.hex}</code><br>'
+                f'<span><b>{plain(colour.name)}</b> <code>{colour.hex}</code><br>'
                 f'<span style="color:#6b7080;font-size:.85rem">{colour.usage.value}{share}'
                 '</span></span></div>'
             )
@@ -388,12 +425,13 @@ def features_panel(features: ExtractedFeatures | None) -> None:
         st.markdown("**Dimensions**")
         st.text(features.dimensions_text)
     if features.not_measured:
-        st.caption("Could not be measured from the image: " + ", ".join(features.not_measured))
+        st.caption("Could not be measured from the image: "
+                   + ", ".join(plain(f) for f in features.not_measured))
 
 
 def _listing(title: str, items: list[str]) -> None:
     if items:
-        st.markdown(f"**{title}** · " + ", ".join(html.escape(i) for i in items))
+        st.markdown(f"**{title}** · " + ", ".join(plain(i) for i in items))
 
 
 # ---------------------------------------------------------------------- consistency

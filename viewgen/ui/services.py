@@ -33,7 +33,7 @@ class Services:
 
 
 def _release(studio: Studio) -> None:
-    studio.close()
+    studio.close(drain_s=5)  # work in flight finishes (or resumes at the next start)
 
 
 @st.cache_resource(show_spinner="Starting viewgen …", on_release=_release)
