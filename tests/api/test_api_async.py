@@ -86,7 +86,7 @@ def test_regenerate_without_waiting(alice_api) -> None:
     alice_api.post("/api/generate-additional-views", json={"approvalId": approval_id})
     started = _accepted(alice_api.post(f"/api/products/{approval_id}/regenerate",
                                        params={"wait": "false"},
-                                       json={"views": ["top"], "feedback": "show the lid"}))
+                                       json={"views": ["top"], "feedback": "make it red"}))
     deadline = time.monotonic() + 120
     while True:
         product = alice_api.get(started["statusUrl"]).json()

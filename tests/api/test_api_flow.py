@@ -72,7 +72,7 @@ def test_seed_routes_charge_one_product_and_return_signed_views(alice_api: httpx
     assert [p["id"] for p in listed] == [approval_id]
 
 
-def test_reference_photo_and_a_rejection_with_feedback(alice_api: httpx.Client) -> None:
+def test_a_reference_photo_and_a_logo(alice_api: httpx.Client) -> None:
     prices = alice_api.get("/api/me").json()["prices"]
     front = alice_api.post("/api/generate-front-view",
                            json={"image": data_url(photo()), "text": "a box",
@@ -81,10 +81,16 @@ def test_reference_photo_and_a_rejection_with_feedback(alice_api: httpx.Client) 
     first = front.json()
     assert first["credits"]["charged"] == prices["front"]
     assert first["sessionId"]  # made for the caller when none was sent
+    assert _png_size(first["frontView"]["url"]) == (256, 256)
 
+
+def test_a_rejection_with_feedback_returns_the_new_front(alice_api: httpx.Client) -> None:
+    prices = alice_api.get("/api/me").json()["prices"]
+    first = alice_api.post("/api/generate-front-view",
+                           json={"text": "a red ceramic mug"}).json()
     rejected = alice_api.post("/api/approve-front-view",
                               json={"approvalId": first["approvalId"], "approved": False,
-                                    "feedback": "make it darker"})
+                                    "feedback": "make it blue"})
     assert rejected.status_code == 200, rejected.text
     again = rejected.json()
     assert again["approved"] is False and again["status"] == "front_review"
@@ -94,8 +100,8 @@ def test_reference_photo_and_a_rejection_with_feedback(alice_api: httpx.Client) 
 
     product = alice_api.get(f"/api/products/{first['approvalId']}").json()
     assert product["rejectionCount"] == 1
-    assert product["feedbackHistory"] == ["make it darker"]
-    assert [r["feedback"] for r in product["rejectedFronts"]] == ["make it darker"]
+    assert product["feedbackHistory"] == ["make it blue"]
+    assert [r["feedback"] for r in product["rejectedFronts"]] == ["make it blue"]
     assert {a["action"]: a["price"] for a in product["nextActions"]} == {
         "approve": 0, "reject": prices["retry"]}
 
@@ -109,7 +115,7 @@ def test_regenerate_a_view_of_a_complete_product(alice_api: httpx.Client) -> Non
                             json={"approvalId": approval_id}).json()["views"]
 
     again = alice_api.post(f"/api/products/{approval_id}/regenerate",
-                           json={"views": ["side"], "feedback": "show the strap"})
+                           json={"views": ["side"], "feedback": "make it red"})
     assert again.status_code == 200, again.text
     body = again.json()
     assert body["revisionNumber"] == 2 and body["regenerated"] == ["side"]
