@@ -214,3 +214,21 @@ drop policy if exists viewgen_admin_all on batch_rows;
 create policy viewgen_admin_all on batch_rows for all to viewgen_admin using (true) with check (true);
 drop policy if exists viewgen_admin_read on workers;
 create policy viewgen_admin_read on workers for select to viewgen_admin using (true);
+
+-- api_tokens (HTTP API bearer tokens, migration 0005_api_tokens): a member lists, creates,
+-- renames and revokes their own tokens (the UI's account panel); nobody may delete one,
+-- so a revoked token stays listed. Looking a token up by its hash for a request happens
+-- as the login role, before anyone is known (like sign-in), so members need no access
+-- to other rows.
+revoke all on table api_tokens from anon, authenticated;
+grant select, insert on table api_tokens to authenticated;
+grant update (name, revoked_at, last_used_at) on table api_tokens to authenticated;
+grant select, insert, update on table api_tokens to viewgen_admin;
+alter table api_tokens enable row level security;
+drop policy if exists viewgen_member_own on api_tokens;
+create policy viewgen_member_own on api_tokens for all to authenticated
+  using (user_id = (select auth.uid())::text)
+  with check (user_id = (select auth.uid())::text);
+drop policy if exists viewgen_admin_all on api_tokens;
+create policy viewgen_admin_all on api_tokens for all to viewgen_admin
+  using (true) with check (true);

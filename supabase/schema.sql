@@ -38,6 +38,21 @@ CREATE TABLE IF NOT EXISTS workers (
 	PRIMARY KEY (id)
 );
 
+CREATE TABLE IF NOT EXISTS api_tokens (
+	id VARCHAR(36) NOT NULL,
+	user_id VARCHAR(36) NOT NULL,
+	name VARCHAR(100) NOT NULL,
+	token_hash VARCHAR(64) NOT NULL,
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	last_used_at TIMESTAMP WITH TIME ZONE,
+	revoked_at TIMESTAMP WITH TIME ZONE,
+	PRIMARY KEY (id),
+	FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	UNIQUE (token_hash)
+);
+
+CREATE INDEX IF NOT EXISTS ix_api_tokens_user ON api_tokens (user_id, created_at);
+
 CREATE TABLE IF NOT EXISTS batches (
 	id VARCHAR(36) NOT NULL,
 	user_id VARCHAR(36) NOT NULL,
@@ -265,7 +280,8 @@ insert into schema_migrations (name, applied_at) values
   ('0002_covering_indexes', now()),
   ('0003_sessions', now()),
   ('0004_durable_jobs', now()),
-  ('0006_dimensions', now())
+  ('0006_dimensions', now()),
+  ('0005_api_tokens', now())
 on conflict (name) do nothing;
 
 -- ============================================================================
@@ -488,6 +504,24 @@ drop policy if exists viewgen_admin_all on batch_rows;
 create policy viewgen_admin_all on batch_rows for all to viewgen_admin using (true) with check (true);
 drop policy if exists viewgen_admin_read on workers;
 create policy viewgen_admin_read on workers for select to viewgen_admin using (true);
+
+-- api_tokens (HTTP API bearer tokens, migration 0005_api_tokens): a member lists, creates,
+-- renames and revokes their own tokens (the UI's account panel); nobody may delete one,
+-- so a revoked token stays listed. Looking a token up by its hash for a request happens
+-- as the login role, before anyone is known (like sign-in), so members need no access
+-- to other rows.
+revoke all on table api_tokens from anon, authenticated;
+grant select, insert on table api_tokens to authenticated;
+grant update (name, revoked_at, last_used_at) on table api_tokens to authenticated;
+grant select, insert, update on table api_tokens to viewgen_admin;
+alter table api_tokens enable row level security;
+drop policy if exists viewgen_member_own on api_tokens;
+create policy viewgen_member_own on api_tokens for all to authenticated
+  using (user_id = (select auth.uid())::text)
+  with check (user_id = (select auth.uid())::text);
+drop policy if exists viewgen_admin_all on api_tokens;
+create policy viewgen_admin_all on api_tokens for all to viewgen_admin
+  using (true) with check (true);
 
 -- ============================================================================
 -- 4. Storage buckets and policies (supabase/storage.sql)

@@ -226,6 +226,7 @@ def _extensions() -> list[Extension]:
         ("viewgen.demo", "register_cli"),
         ("viewgen.store.transfer", "register_cli"),
         ("viewgen.cli_jobs", "register_cli"),
+        ("viewgen.api.commands", "register_cli"),  # serve, tokens create|list|revoke
     ):
         try:
             mod = __import__(module, fromlist=[attr])

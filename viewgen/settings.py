@@ -179,6 +179,15 @@ class Settings(BaseSettings):
         # checked when the app or CLI starts, so a bad price never meets a ledger
         return whole_credits(value, f"VIEWGEN_{str(info.field_name).upper()}")
 
+    # HTTP API (python -m viewgen serve; viewgen/api): requests per minute per token
+    # (0: no limit), the largest request body (default: room for a reference photo and a
+    # logo at max_upload_mb as base64), lifetime of its signed image URLs, and the key
+    # that signs them (default: generated once into <data_dir>/api-signing.key)
+    api_rate_per_minute: int = 120
+    api_max_body_mb: float | None = None
+    api_url_expiry_s: int = 900
+    api_signing_secret: SecretStr | None = None
+
     @field_validator("image_provider", "feature_provider")
     @classmethod
     def _known_provider(cls, value: str, info: ValidationInfo) -> str:

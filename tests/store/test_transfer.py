@@ -58,6 +58,7 @@ class _Extractor:
 def source(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, User]]]:
     """A SQLite installation with two people, a finished product, a rejection, a failed
     call's refund, and the images in a local folder."""
+    from viewgen import tokens
     from viewgen.workflow import Studio
 
     url = f"sqlite:///{tmp_path / 'old' / 'viewgen.db'}"
@@ -76,6 +77,7 @@ def source(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, User]]]:
             done = studio.run_views(user, approval.id)
             studio.wait_for_analysis(done.id)
             assert done.status == Status.COMPLETE
+            tokens.create(repo, user, "script")  # API tokens move with their owners
         from viewgen.batch_input import plan_batch
 
         batch = studio.start_batch(people["ada"], plan_batch(b"sku,text\nHAT-9,a red hat\n"))

@@ -121,6 +121,12 @@ def _dimensions(conn: Connection) -> None:
         last = rows[-1][0]
 
 
+@migration("0005_api_tokens")
+def _api_tokens(conn: Connection) -> None:
+    # bearer tokens for the HTTP API (python -m viewgen serve), created in the account panel
+    schema.api_tokens.create(conn, checkfirst=True)  # with its indexes
+
+
 def applied(conn: Connection) -> set[str]:
     if not inspect(conn).has_table(schema.schema_migrations.name):
         return set()

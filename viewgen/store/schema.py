@@ -315,6 +315,22 @@ batch_rows = Table(
     Index("ix_batch_rows_approval", "approval_id"),
 )
 
+# per-user API tokens for the HTTP API (viewgen.tokens): only the SHA-256 of a token is
+# kept, so a copy of the database authenticates nobody. A revoked token keeps its row
+# (revoked_at) so the owner's list shows what was revoked and when.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    _ts("created_at", nullable=False, default=utcnow),
+    _ts("last_used_at", nullable=True),
+    _ts("revoked_at", nullable=True),
+    Index("ix_api_tokens_user", "user_id", "created_at"),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,

@@ -269,6 +269,9 @@ def sidebar(user: User, services: Services) -> None:
                   icon=":material/devices:", width="stretch",
                   help="End every session of this account: other browsers and devices "
                        "that stayed signed in must sign in again.")
+        from viewgen.ui.tokens_panel import tokens_panel  # API tokens (issue 10)
+
+        tokens_panel(studio.repo, user)
         if token := state.get(state.SESSION_TOKEN):
             session_cookie(token, services.settings.session_days)
 
