@@ -1065,9 +1065,10 @@ class _Geometry:
     depth: np.ndarray | None = None  # (h, w) float32, -inf = background
 
 
-def _geometry(scene: Scene, view: ViewType, size: tuple[int, int], scale: float) -> _Geometry:
+def _geometry(scene: Scene, frame: np.ndarray, size: tuple[int, int], scale: float) -> _Geometry:
+    """Analytic ray casting for a camera ``frame`` that is a signed permutation of the
+    world axes (the five views, and any quarter turn)."""
     W, H = size
-    frame = VIEW_FRAMES[view]
     center = scene.center
     cams: list[_CamPrim] = []
     boxes: list[Box | None] = []
@@ -1568,9 +1569,25 @@ def render_view(scene: Scene, view: ViewType, size: int | tuple[int, int] = DEFA
                 logo: bytes | None = None, *, scale: float | None = None) -> RenderedView:
     """Render one view of the scene (the logo only shows on the front)."""
     size = _as_size(size)
-    W, H = size
     scale = scale if scale is not None else scene_scale(scene, size)
-    geo = _geometry(scene, view, size, scale)
+    geo = _geometry(scene, VIEW_FRAMES[view], size, scale)
+    ground = None
+    if view in (ViewType.FRONT, ViewType.BACK, ViewType.SIDE):
+        ground = size[1] / 2 + float(scene.extent[1]) / 2 * scale
+    return shade_geometry(scene, geo, size, scale, logo=logo, decal=view == ViewType.FRONT,
+                          noise_index=_VIEW_INDEX[view], drop_shadow=view in (ViewType.TOP, ViewType.BOTTOM),
+                          ground_row=ground)
+
+
+def shade_geometry(scene: Scene, geo: _Geometry, size: tuple[int, int], scale: float, *,
+                   logo: bytes | None = None, decal: bool = False, noise_index: int = 0,
+                   drop_shadow: bool = False,
+                   ground_row: float | None = None) -> RenderedView:
+    """Shade and composite one camera's per-pixel geometry (from the analytic caster or
+    the ray marcher): materials, textures, the logo (or the scene's emblem colour) on
+    the front-facing anchor when ``decal``, anti-aliased edges and a contact (or, with
+    ``drop_shadow``, an offset drop) shadow whose ground line is ``ground_row`` (None: under the product)."""
+    W, H = size
     wx0, wy0, wx1, wy1 = geo.window
     shape = (wy1 - wy0, wx1 - wx0)
     ids = geo.ids
@@ -1585,12 +1602,12 @@ def render_view(scene: Scene, view: ViewType, size: int | tuple[int, int] = DEFA
     if geo.depth is not None:
         ao = ao * _screen_ao(geo.depth, inside, scale, float(scene.extent.max())).ravel()[flat]
     albedo = np.take(look["albedo_planar"], idx, axis=1)
-    if view == ViewType.FRONT:
-        decal = _logo_rgba(logo, scene.logo_color)
-        if decal is not None:
-            _apply_logo(scene, geo, ys, xs, albedo, normal[2], size, scale, decal)
+    if decal:
+        rgba = _logo_rgba(logo, scene.logo_color)
+        if rgba is not None:
+            _apply_logo(scene, geo, ys, xs, albedo, normal[2], size, scale, rgba)
 
-    rng = np.random.default_rng([scene.seed & 0xFFFFFFFF, _VIEW_INDEX[view], 7])
+    rng = np.random.default_rng([scene.seed & 0xFFFFFFFF, noise_index, 7])
     ucm = (xs + np.float32(wx0 + 0.5 - W / 2)) * np.float32(1.0 / scale)
     vcm = (np.float32(H / 2 - wy0 - 0.5) - ys) * np.float32(1.0 / scale)
     across = np.array([(cp.hi[0] - cp.lo[0]) > (cp.hi[1] - cp.lo[1]) for cp in geo.cams])[idx]
@@ -1633,10 +1650,8 @@ def render_view(scene: Scene, view: ViewType, size: int | tuple[int, int] = DEFA
     cover = geo.cover
     edge = np.flatnonzero(cover.ravel()[flat] < 0.999)
 
-    ground = None
-    if view in (ViewType.FRONT, ViewType.BACK, ViewType.SIDE):
-        ground = H / 2 + float(scene.extent[1]) / 2 * scale
-    shadow = contact_shadow(size, inside, view, ground, origin=(wx0, wy0))
+    shadow = contact_shadow(size, inside, ViewType.TOP if drop_shadow else ViewType.FRONT, ground_row,
+                            origin=(wx0, wy0))
     image = composite(size, np.zeros((0, 0, 3), np.float32), np.zeros((0, 0), np.float32), shadow,
                       (0, 0, 0, 0))
     out = image.reshape(-1, 3)
