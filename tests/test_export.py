@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from viewgen import export
-from viewgen.domain import ALL_VIEWS, Color, ColorUsage, ExtractedFeatures, ViewType
+from viewgen.domain import ALL_VIEWS, Color, ColorUsage, ExtractedFeatures, GenerationRequest, ViewType
 
 FEATURES = ExtractedFeatures(
     colors=[
@@ -248,3 +248,51 @@ def test_spin_encodings_keep_every_frame(tmp_path) -> None:
     assert tuple(meta["size"]) == (96, 96)
     assert sum(1 for _ in reader) == 12
 
+
+
+# --------------------------------------------------------------------------- offline spin
+
+MUG = "a blue ceramic mug with a yellow handle"
+
+
+def yellow(png: bytes) -> np.ndarray:
+    im = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    return (im[..., 0] > 150) & (im[..., 1] > 110) & (im[..., 2] < 90)
+
+
+@pytest.fixture(scope="module")
+def mug_spin() -> export.Spin:
+    from viewgen.providers.offline.model import build_model
+
+    return export.spin_from_model(build_model(MUG, (), 3), frames=8, size=160)
+
+
+def test_an_offline_spin_has_every_frame_in_turning_order(mug_spin: export.Spin) -> None:
+    assert len(mug_spin.frames) == 8
+    assert mug_spin.degrees == [i * 45.0 for i in range(8)]
+    assert mug_spin.labels[2] == "90°" and mug_spin.note == ""
+    assert {Image.open(io.BytesIO(f)).size for f in mug_spin.frames} == {(160, 160)}
+    # the handle sticks out to the right at the front, to the left at the back
+    def handle_x(i: int) -> float:
+        return float(np.nonzero(yellow(mug_spin.frames[i]))[1].mean())
+
+    assert handle_x(0) > 100 and handle_x(4) < 60
+
+
+def test_an_asymmetric_products_two_sides_differ(mug_spin: export.Spin) -> None:
+    """Right side (90°): the handle faces the camera. Left side (270°): it is hidden
+    behind the mug. A mirrored right side would show the handle on both."""
+    right, left = yellow(mug_spin.frames[2]), yellow(mug_spin.frames[6])
+    assert right.sum() > 100 and left.sum() == 0
+    assert yellow(export.spin_gif([mug_spin.frames[2]])).sum() > 100
+
+
+def test_offline_model_only_for_described_offline_products() -> None:
+    from viewgen.providers.offline.generator import OfflineGenerator
+
+    front = OfflineGenerator().generate(GenerationRequest(view=ViewType.FRONT, prompt=MUG, text=MUG, seed=3,
+                                                          size=(96, 96))).data
+    model = export.offline_model(MUG, [], 3, front)
+    assert model is not None and model.category == "mug"
+    assert export.offline_model(MUG, [], 3, view_png(ViewType.FRONT)) is None  # a provider's image
+    assert export.offline_model(None, [], 3, front) is None

@@ -561,6 +561,42 @@ def spin_from_views(images: Mapping[ViewType, bytes], *, size: int = 512) -> Spi
     return Spin(frames=frames, labels=[v.label for v in present], note=note, degrees=degrees)
 
 
+def spin_from_model(model: Any, *, frames: int = 36, size: int = 384, logo: bytes | None = None) -> Spin:
+    """An offline product's real spin: the renderer's ``render_spin`` (``frames`` views
+    around the vertical axis, frame 0 the front, turning towards the right side, one
+    scale throughout), each frame PNG at ``size`` square."""
+    from viewgen.providers.offline.camera import render_spin
+
+    if not 1 <= frames <= 360:
+        raise InvalidInput("A spin has between 1 and 360 frames.")
+    views = render_spin(model, frames, (size, size), logo=logo)
+    degrees = [float(v.meta.get("azimuth", i * 360.0 / frames)) for i, v in enumerate(views)]
+    return Spin(frames=[_png(Image.fromarray(v.image, "RGB")) for v in views],
+                labels=[f"{d:.0f}°" for d in degrees], degrees=degrees)
+
+
+def offline_model(text: str | None, feedback: Sequence[str], seed: int,
+                  front: bytes | None = None) -> Any | None:
+    """The offline renderer's model of a described product, or None when the product
+    was not made by it (a provider's images, or a reference photo): the front view must
+    carry the renderer's metadata chunk with the model's dimensions."""
+    if not text or front is None:
+        return None
+    try:
+        meta = (getattr(_open(front), "text", None) or {}).get("viewgen:model")
+    except Exception:
+        return None
+    try:
+        described = isinstance(json.loads(meta).get("dimensions_cm"), dict) if meta else False
+    except (ValueError, AttributeError):
+        described = False
+    if not described:  # a photo-based render has no model to turn
+        return None
+    from viewgen.providers.offline.model import build_model
+
+    return build_model(text, tuple(str(f) for f in feedback), int(seed))
+
+
 def _frames_rgb(frames: Sequence[bytes]) -> list[Image.Image]:
     if not frames:
         raise InvalidInput("A spin needs at least one frame.")
@@ -645,8 +681,10 @@ __all__ = [
     "export_batch",
     "export_set",
     "frame_cutout",
+    "offline_model",
     "render_preset",
     "render_set",
+    "spin_from_model",
     "spin_from_views",
     "spin_gif",
     "spin_mp4",
