@@ -14,7 +14,7 @@ import re
 import streamlit as st
 
 from viewgen import ALL_VIEWS, Approval, Status, ViewType
-from viewgen.ui import components, guard, state
+from viewgen.ui import components, exports_panel, guard, state
 from viewgen.ui.state import Action, Step, Upload
 
 user, svc = guard.require_user("Generate", page="pages/generate.py")
@@ -427,6 +427,8 @@ def draw_done(approval: Approval) -> None:
                      icon=":material/history:")
         st.divider()
         components.features_panel(approval.extracted_features)
+    with st.expander("Marketplace exports and 360° spin", expanded=True, icon=":material/storefront:"):
+        exports_panel.approval_exports(studio, user, approval, key="gen_exp", images=images)
     if not components.consistency_panel(approval.consistency):
         st.info("Checking how well the views agree with the front…",
                 icon=":material/hourglass_top:")
