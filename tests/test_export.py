@@ -296,3 +296,52 @@ def test_offline_model_only_for_described_offline_products() -> None:
     assert model is not None and model.category == "mug"
     assert export.offline_model(MUG, [], 3, view_png(ViewType.FRONT)) is None  # a provider's image
     assert export.offline_model(None, [], 3, front) is None
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def cli(tmp_path, *args: str):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIEWGEN_")}
+    env.update(VIEWGEN_DATA_DIR=str(tmp_path / "data"), VIEWGEN_SECRETS_FILE=str(tmp_path / "none.toml"),
+               PYTHONPATH=str(root))
+    return subprocess.run([sys.executable, "-m", "viewgen", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_lists_presets_and_refuses_unknown_ones(tmp_path) -> None:
+    listed = cli(tmp_path, "export", "--list-presets")
+    assert listed.returncode == 0
+    assert "amazon" in listed.stdout and "2000×2000" in listed.stdout and "instagram-story" in listed.stdout
+    names = [p["name"] for p in json.loads(cli(tmp_path, "export", "--list-presets", "--json").stdout)]
+    assert names[:2] == ["amazon", "amazon-additional"] and "cutout" in names
+    bad = cli(tmp_path, "export", "some-id", "--preset", "walmart")
+    assert bad.returncode == 1 and "no export preset called “walmart”" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    none = cli(tmp_path, "export")
+    assert none.returncode == 1 and "--list-presets" in none.stderr
+
+
+def test_cli_exports_a_product_for_two_presets_and_its_spin(tmp_path) -> None:
+    made = cli(tmp_path, "generate", "--text", "a blue ceramic mug with a yellow handle", "--auto-approve",
+               "--seed", "3", "--json", "--out", str(tmp_path / "views"))
+    assert made.returncode == 0, made.stderr
+    approval_id = json.loads(made.stdout)["approval_id"]
+    out = tmp_path / "export"
+    done = cli(tmp_path, "export", approval_id, "--preset", "amazon", "--preset", "instagram-4x5",
+               "--spin", "--frames", "6", "--out", str(out), "--json")
+    assert done.returncode == 0, done.stderr
+    files = json.loads(done.stdout)["files"]
+    assert sorted(files) == ["amazon", "instagram-4x5", "spin"]
+    assert Image.open(out / "amazon" / "front.jpg").size == (2000, 2000)
+    assert Image.open(out / "instagram-4x5" / "bottom.jpg").size == (1080, 1350)
+    assert Image.open(out / "spin.gif").n_frames == 6
+    assert (out / "spin.mp4").read_bytes()[4:8] == b"ftyp"
+    missing = cli(tmp_path, "export", "no-such-product", "--preset", "ebay")
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
