@@ -97,11 +97,14 @@ def _offline_backdrop(rgb: np.ndarray) -> np.ndarray | None:
     expect = [rows[0], rows[0], rows[-1], rows[-1]]
     if any(np.abs(c.astype(int) - e.astype(int)).max() > 2 for c, e in zip(corners, expect, strict=True)):
         return None
-    bg = rows.astype(np.float32)[:, None, :]
-    pix = rgb.astype(np.float32)
+    packed = _pack(rgb)
+    clear = packed == _pack(rows)[:, None]  # untouched backdrop, most of the image
+    ys, xs = np.nonzero(~clear)
+    bg = rows.astype(np.float32)[ys]
+    pix = rgb[ys, xs].astype(np.float32)
     k = pix.sum(axis=-1) / bg.sum(axis=-1)  # darkening factor if this were backdrop
-    resid = np.abs(pix - bg * k[..., None]).max(axis=-1)
-    clear = (resid <= 1.6) & (k >= 0.5) & (k <= 1.004)
+    resid = np.abs(pix - bg * k[:, None]).max(axis=-1)
+    clear[ys, xs] = (resid <= 1.6) & (k >= 0.5) & (k <= 1.004)
     # specks: shading that happens to cross the backdrop's hue inside the product
     labels, n = ndimage.label(clear)
     if n > 1:
@@ -120,6 +123,12 @@ def _offline_backdrop(rgb: np.ndarray) -> np.ndarray | None:
     keep = sizes >= max(12, int(0.02 * sizes.max()))
     keep[0] = False
     return ~keep[labels]
+
+
+def _pack(rgb: np.ndarray) -> np.ndarray:
+    """RGB uint8 as one uint32 per pixel, for fast equality tests."""
+    c = rgb.astype(np.uint32)
+    return (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]
 
 
 def _segment(rgb: np.ndarray) -> np.ndarray:
@@ -142,13 +151,18 @@ def _segment(rgb: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- matting
 
 
-def _local_mean(rgb: np.ndarray, where: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean colour of ``where`` pixels in a ``size`` window around each pixel, and the count."""
-    weight = where.astype(np.float32)
-    count = ndimage.uniform_filter(weight, size, mode="nearest")
-    mean = np.stack([ndimage.uniform_filter(rgb[..., c] * weight, size, mode="nearest")
-                     for c in range(3)], axis=-1)
-    return mean / np.maximum(count, 1e-6)[..., None], count
+def _neighbours(rgb: np.ndarray, where: np.ndarray, ys: np.ndarray, xs: np.ndarray, radius: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """For pixels (``ys``, ``xs``): the mean colour of the ``where`` pixels in the
+    (2 * radius + 1)² square around each, and how many there were."""
+    h, w = where.shape
+    d = np.arange(-radius, radius + 1)
+    yy = np.clip(ys[:, None, None] + d[None, :, None], 0, h - 1)
+    xx = np.clip(xs[:, None, None] + d[None, None, :], 0, w - 1)
+    weight = where[yy, xx].astype(np.float32)  # (n, k, k)
+    count = weight.sum(axis=(1, 2))
+    total = (rgb[yy, xx].astype(np.float32) * weight[..., None]).sum(axis=(1, 2))
+    return total / np.maximum(count, 1e-6)[:, None], count
 
 
 def _matte(rgb: np.ndarray, product: np.ndarray, clear: np.ndarray, *, band: int,
@@ -160,32 +174,25 @@ def _matte(rgb: np.ndarray, product: np.ndarray, clear: np.ndarray, *, band: int
     if solid is None:
         solid = product & ~ndimage.binary_dilation(clear, _EIGHT, iterations=band)
     unknown = ~solid & ~clear
-    out = np.zeros((h, w, 4), dtype=np.uint8)
+    out = np.empty((h, w, 4), dtype=np.uint8)
     out[..., :3] = rgb
-    out[..., 3] = np.where(solid, 255, 0)
+    out[..., 3] = np.where(solid, np.uint8(255), np.uint8(0))
     ys, xs = np.nonzero(unknown)
     if len(ys):
-        y0, y1 = max(int(ys.min()) - 2 * band - 2, 0), min(int(ys.max()) + 2 * band + 3, h)
-        x0, x1 = max(int(xs.min()) - 2 * band - 2, 0), min(int(xs.max()) + 2 * band + 3, w)
-        win = (slice(y0, y1), slice(x0, x1))
-        pix = rgb[win].astype(np.float32)
-        size = 2 * band + 3
-        fg, n_fg = _local_mean(pix, solid[win], size)
-        bg, n_bg = _local_mean(pix, clear[win], size)
+        radius = band + 1
+        pix = rgb[ys, xs].astype(np.float32)
+        fg, n_fg = _neighbours(rgb, solid, ys, xs, radius)
+        bg, n_bg = _neighbours(rgb, clear, ys, xs, radius)
         d = fg - bg
         contrast = (d * d).sum(axis=-1)
-        a = ((pix - bg) * d).sum(axis=-1) / np.maximum(contrast, 1e-6)
-        a = np.clip(a, 0.0, 1.0)
-        known = (n_fg > 1e-3) & (n_bg > 1e-3) & (contrast >= 18.0 ** 2)
-        hard = product[win].astype(np.float32)  # no contrast or no reference: keep the silhouette
+        a = np.clip(((pix - bg) * d).sum(axis=-1) / np.maximum(contrast, 1e-6), 0.0, 1.0)
+        known = (n_fg > 0) & (n_bg > 0) & (contrast >= 18.0 ** 2)
+        hard = product[ys, xs].astype(np.float32)  # no contrast or no reference: keep the silhouette
         alpha = np.where(known, a, hard)
-        colour = np.where((known & (n_fg > 1e-3))[..., None], fg, pix)
-        u = unknown[win]
-        block = out[win]
-        block[..., 3] = np.where(u, (alpha * 255.0 + 0.5).astype(np.uint8), block[..., 3])
-        block[..., :3] = np.where(u[..., None], np.clip(colour + 0.5, 0, 255).astype(np.uint8),
-                                  block[..., :3])
-    out[..., :3][out[..., 3] == 0] = 0
+        colour = np.where((n_fg > 0)[:, None] & known[:, None], fg, pix)
+        out[ys, xs, 3] = (alpha * 255.0 + 0.5).astype(np.uint8)
+        out[ys, xs, :3] = np.clip(colour + 0.5, 0, 255).astype(np.uint8)
+    out[..., :3] *= (out[..., 3:] > 0)
     return out
 
 

@@ -337,24 +337,29 @@ def _canvas_size(preset: Preset, product: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(w / fill)), max(1, round(h / fill))
 
 
-def _shadow(canvas: tuple[int, int], box: tuple[int, int, int, int]) -> Image.Image:
-    """A soft contact shadow under a product standing in ``box``: an "L" image of how
-    much to darken (0..255), flat ellipse at the base, blurred; inside the canvas."""
+def _shadow(canvas: tuple[int, int], box: tuple[int, int, int, int]
+            ) -> tuple[Image.Image, tuple[int, int]] | None:
+    """A soft contact shadow under a product standing in ``box``: an "L" patch of how
+    much to darken (0..255) and where it goes: a flat ellipse at the base, blurred,
+    kept clear of the canvas edges."""
     W, H = canvas
     x0, _, x1, y1 = box
     width = x1 - x0
-    layer = Image.new("L", canvas, 0)
-    draw = ImageDraw.Draw(layer)
     half_h = max(2.0, 0.035 * width)
-    cx = (x0 + x1) / 2
-    draw.ellipse([cx - 0.47 * width, y1 - half_h, cx + 0.47 * width, y1 + half_h * 0.6], fill=170)
     blur = max(1.5, 0.012 * max(W, H))
-    layer = layer.filter(ImageFilter.GaussianBlur(blur))
-    # keep the canvas edges untouched whatever the product's shape
+    pad = int(3 * blur + 2)
     margin = max(2, round(0.01 * min(W, H)))
-    edge = Image.new("L", canvas, 0)
-    ImageDraw.Draw(edge).rectangle([margin, margin, W - 1 - margin, H - 1 - margin], fill=255)
-    return Image.composite(layer, Image.new("L", canvas, 0), edge)
+    left, top = max(margin, int(x0 - pad)), max(margin, int(y1 - half_h - pad))
+    right, bottom = min(W - margin, int(x1 + pad)), min(H - margin, int(y1 + half_h + pad))
+    if right <= left or bottom <= top:
+        return None
+    patch = Image.new("L", (right - left, bottom - top), 0)
+    cx = (x0 + x1) / 2 - left
+    cy = y1 - top
+    ImageDraw.Draw(patch).ellipse([cx - 0.47 * width, cy - half_h, cx + 0.47 * width, cy + half_h * 0.6],
+                                  fill=170)
+    patch = patch.filter(ImageFilter.GaussianBlur(blur)).point(lambda v: round(v * 0.7))
+    return patch, (left, top)
 
 
 def frame_cutout(cut: Cutout, preset: Preset, *, view: ViewType | None = None) -> Image.Image:
@@ -368,22 +373,27 @@ def frame_cutout(cut: Cutout, preset: Preset, *, view: ViewType | None = None) -
     scale = min(fill * W / w, fill * H / h)
     nw, nh = max(1, min(W, round(w * scale))), max(1, min(H, round(h * scale)))
     product = cut.image()
-    if (nw, nh) != (w, h):
-        product = product.convert("RGBa").resize((nw, nh), Image.Resampling.LANCZOS).convert("RGBA")
+    if (nw, nh) != (w, h):  # Lanczos to shrink; bicubic (as sharp, faster) to enlarge
+        method = Image.Resampling.LANCZOS if nw < w else Image.Resampling.BICUBIC
+        product = product.convert("RGBa").resize((nw, nh), method).convert("RGBA")
     x, y = (W - nw) // 2, (H - nh) // 2
     standing = view in (None, ViewType.FRONT, ViewType.BACK, ViewType.SIDE)
     shadow = _shadow((W, H), (x, y, x + nw, y + nh)) if preset.shadow and standing else None
     if preset.background == TRANSPARENT:
         canvas = Image.new("RGBA", (W, H), (0, 0, 0, 0))
         if shadow is not None:
-            canvas.putalpha(shadow.point(lambda v: round(v * 0.7)))
+            patch, at = shadow
+            layer = Image.new("RGBA", patch.size, (0, 0, 0, 0))
+            layer.putalpha(patch)
+            canvas.paste(layer, at)
         canvas.alpha_composite(product, (x, y))
         return canvas
     colour = _hex_rgb(STUDIO_HEX if preset.background == STUDIO else preset.background)
     canvas = Image.new("RGB", (W, H), colour)
     if shadow is not None:
-        dark = Image.new("RGB", (W, H), tuple(round(c * 0.62) for c in colour))
-        canvas = Image.composite(dark, canvas, shadow.point(lambda v: round(v * 0.7)))
+        patch, at = shadow
+        canvas.paste(tuple(round(c * 0.62) for c in colour), (*at, at[0] + patch.width, at[1] + patch.height),
+                     patch)
     canvas.paste(product, (x, y), product)
     return canvas
 
