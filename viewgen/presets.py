@@ -76,7 +76,10 @@ class Preset:
 
     def describe(self) -> str:
         """One line for a person: size, background, fill, format."""
-        size = f"{self.size[0]}×{self.size[1]} ({self.aspect})" if self.size else "product's own size"
+        if self.size:
+            size = f"{self.size[0]}×{self.size[1]} ({self.aspect})"
+        else:
+            size = "as generated" if self.fill is None else "the product's own size"
         fill = f", product {round(self.fill * 100)}% of the frame" if self.fill else ""
         shadow = ", soft contact shadow" if self.shadow else ""
         background = {WHITE: "pure white", TRANSPARENT: "transparent", STUDIO: "studio grey"}.get(
