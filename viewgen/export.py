@@ -372,10 +372,11 @@ def frame_cutout(cut: Cutout, preset: Preset, *, view: ViewType | None = None) -
     W, H = _canvas_size(preset, (w, h))
     scale = min(fill * W / w, fill * H / h)
     nw, nh = max(1, min(W, round(w * scale))), max(1, min(H, round(h * scale)))
-    product = cut.image()
     if (nw, nh) != (w, h):  # Lanczos to shrink; bicubic (as sharp, faster) to enlarge
         method = Image.Resampling.LANCZOS if nw < w else Image.Resampling.BICUBIC
-        product = product.convert("RGBa").resize((nw, nh), method).convert("RGBA")
+        product = cut.premultiplied.resize((nw, nh), method).convert("RGBA")
+    else:
+        product = cut.image()
     x, y = (W - nw) // 2, (H - nh) // 2
     standing = view in (None, ViewType.FRONT, ViewType.BACK, ViewType.SIDE)
     shadow = _shadow((W, H), (x, y, x + nw, y + nh)) if preset.shadow and standing else None
