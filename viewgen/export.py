@@ -35,6 +35,7 @@ from PIL import Image, ImageCms, ImageDraw, ImageFilter, ImageFont, ImageOps
 from viewgen.cutout import Cutout, cutout
 from viewgen.domain import ALL_VIEWS, Color, ExtractedFeatures, ViewType
 from viewgen.errors import InvalidInput
+from viewgen.imaging import open_png
 from viewgen.presets import MB, STUDIO, STUDIO_HEX, TRANSPARENT, Preset, resolve_presets
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -425,7 +426,7 @@ def encode(image: Image.Image, preset: Preset) -> bytes:
 def render_preset(data: bytes, preset: Preset, *, view: ViewType | None = None) -> ExportedImage:
     """One stored view rendered for one preset."""
     if preset.fill is None:  # "original": as generated, re-saved with the profile
-        image = _open(data)
+        image = open_png(data)
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
     else:
         image = frame_cutout(cutout(data), preset, view=view)
