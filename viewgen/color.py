@@ -17,119 +17,155 @@ from viewgen.domain import ColorUsage
 
 RGB = tuple[int, int, int]
 
-# Named colours as a designer would say them about a product (not the CSS list: "navy"
-# here is a real navy fabric, not #000080). Order does not matter; names are unique.
-NAMED_COLORS: dict[str, str] = {
-    # neutrals
-    "black": "#141414",
-    "charcoal": "#36454F",
-    "graphite": "#4A4D52",
-    "gunmetal": "#2A3439",
-    "dark grey": "#5A5A5A",
-    "slate": "#6D7B8D",
-    "grey": "#8A8A8A",
-    "stone": "#A59D94",
-    "pewter": "#99A3A4",
-    "silver": "#BFC1C2",
-    "light grey": "#D5D5D5",
-    "off-white": "#F0EEE6",
-    "white": "#FAFAFA",
-    "ivory": "#FFFBEA",
-    "cream": "#F6EBC8",
-    "bone": "#E3DAC9",
-    "champagne": "#EAD9B8",
-    "beige": "#D6C4A8",
-    "sand": "#C8B48A",
-    "khaki": "#B5A27E",
-    "tan": "#D2B48C",
-    "camel": "#C19A6B",
-    "taupe": "#8E8070",
-    "wheat": "#F0D9A8",
-    # browns
-    "caramel": "#B97A3F",
-    "cognac": "#9A4A2C",
-    "brown": "#7A4B2A",
-    "chestnut": "#954535",
-    "walnut": "#5C4033",
-    "chocolate": "#4B2E20",
-    "espresso": "#33241C",
-    "mahogany": "#6B2A1E",
-    "mocha": "#6F5343",
-    # reds
-    "burgundy": "#800020",
-    "maroon": "#6A1A1E",
-    "wine": "#722F37",
-    "red": "#C8102E",
-    "crimson": "#DC143C",
-    "scarlet": "#F02A0F",
-    "brick red": "#A8402E",
-    "raspberry": "#B3245C",
-    # oranges
-    "coral": "#FF7F50",
-    "salmon": "#F4907A",
-    "peach": "#FFCBA4",
-    "orange": "#F57C00",
-    "burnt orange": "#CC5500",
-    "rust": "#A9431E",
-    "terracotta": "#C65D3B",
-    "ochre": "#C77B22",
-    # yellows and metals
-    "amber": "#FFB300",
-    "gold": "#D4AF37",
-    "mustard": "#D9A404",
-    "yellow": "#F5D000",
-    "lemon": "#FFF157",
-    "butter": "#F8E7A0",
-    "brass": "#B5A642",
-    "bronze": "#8C6A3E",
-    "copper": "#B87333",
-    "rose gold": "#B76E79",
-    # greens
-    "olive": "#707B2E",
-    "army green": "#4B5320",
-    "moss": "#8A9A5B",
-    "sage": "#9CAF88",
-    "pistachio": "#A8C98A",
-    "lime": "#A3D133",
-    "kelly green": "#3FAA2A",
-    "green": "#2E8B3E",
-    "emerald": "#1F9E60",
-    "jade": "#00A86B",
-    "forest green": "#2D5A27",
-    "bottle green": "#0B5345",
-    "mint": "#A8E6CF",
-    # blues and cyans
-    "teal": "#008080",
-    "petrol": "#005F6A",
-    "turquoise": "#40E0D0",
-    "aqua": "#7FDCE0",
-    "sky blue": "#87CEEB",
-    "light blue": "#B7D3EA",
-    "cornflower": "#6495ED",
-    "steel blue": "#4682B4",
-    "denim": "#3E5F8A",
-    "blue": "#1F5CC4",
-    "cobalt": "#0047AB",
-    "electric blue": "#2E3CF0",
-    "royal blue": "#4169E1",
-    "navy": "#1F2A44",
-    "midnight blue": "#191970",
-    "periwinkle": "#8F99FB",
-    # purples and pinks
-    "indigo": "#3F2A85",
-    "violet": "#7F3FBF",
-    "purple": "#6A1B9A",
-    "aubergine": "#472C4C",
-    "plum": "#6E2D5E",
-    "lavender": "#B7A6D9",
-    "lilac": "#C8A2C8",
-    "mauve": "#A57C95",
-    "magenta": "#D6249F",
-    "hot pink": "#FF69B4",
-    "pink": "#F2A2BF",
-    "blush": "#EBC0BA",
-    "dusty rose": "#C08081",
+# --------------------------------------------------------------------------- vocabulary
+#
+# One colour vocabulary for the description parser and the feature extractor, taken
+# from the XKCD colour survey (Randall Munroe, 2010: 222,500 people named 5 million
+# colour swatches; 949 names, public domain) as shipped in matplotlib's
+# ``matplotlib.colors.XKCD_COLORS`` (matplotlib is pinned in requirements.txt). The
+# survey was picked over the CSS3 names because it holds the names people actually
+# type ("forest green", "sky blue", "light grey", "dusty rose", "navy" as a real navy)
+# with their modifiers as separate words, and it is ordered by how often each name was
+# used, so the extractor can speak in the common names. Names that are insults rather
+# than colours ("puke", "ugly pink") are left out. The survey has no names for the
+# colours of a few product materials (woods, plated metals, kraft paper); those few are
+# listed in ``MATERIAL_TONES`` as material colours, not as a second colour list.
+
+_EXCLUDE = ("puke", "poo", "shit", "vomit", "barf", "booger", "snot", "piss", "diarrh", "ugly",
+            "nasty", "sick", "gross", "dirt", "burple", "blurple", "with a hint")
+
+#: colours of materials the survey has no name for (the colour of the material itself)
+MATERIAL_TONES: dict[str, str] = {
+    "rose gold": "#B76E79", "brass": "#B5A642", "champagne": "#EAD9B8", "chrome": "#D4D6D9",
+    "platinum": "#D6D6D2", "aluminium": "#C0C2C6", "aluminum": "#C0C2C6", "titanium": "#8A8A8E",
+    "iron": "#52525A", "cognac": "#9A4A2C", "walnut": "#5C4033", "oak": "#C09866",
+    "maple": "#D6B68A", "teak": "#A06E3E", "birch": "#E2CEAA", "bamboo": "#D0B276", "ebony": "#2A2422",
+    "kraft": "#BE986C", "cork": "#C09668", "marble": "#E8E6E2", "concrete": "#A0A09D",
+    "graphite": "#4A4D52", "space grey": "#585A5F", "espresso": "#33241C", "oxblood": "#601A1C",
+    "clear": "#E2ECF0", "transparent": "#E2ECF0", "frosted": "#DEE6EA",
+    # the survey's "gold", "bronze", "steel", "pine" and "mahogany" are paint colours
+    # (a yellow, an ochre, a blue-grey, a green, a near-black red); in product copy they
+    # are mostly the materials, which look like these
+    "gold": "#D4AF37", "bronze": "#8C6A3E", "steel": "#A2A6AC", "pine": "#DEBE8A",
+    "mahogany": "#703020",
 }
+#: material tones the extractor may name (the others sit too close to a plain name:
+#: a black product is "black", not "ebony")
+_READABLE_TONES = ("rose gold", "brass", "champagne", "cognac", "walnut")
+#: survey names also in the extractor's vocabulary although fewer people used them:
+#: the colours product copy names most (metals, neutrals, leathers, fabrics)
+_PRODUCT_NAMES = ("gold", "silver", "bronze", "copper", "gunmetal", "steel", "charcoal", "ivory",
+                  "camel", "chocolate", "stone", "denim", "emerald", "cobalt", "blush", "terracotta",
+                  "coral", "wine", "cream", "sand", "taupe", "khaki", "sage", "mint", "teal", "navy",
+                  "burgundy", "off white", "light grey", "dark grey", "slate", "lemon", "mocha",
+                  "caramel", "mahogany", "chestnut", "pewter", "moss", "pistachio", "aubergine",
+                  "raspberry", "turquoise", "amber", "jade", "bone")
+#: survey entries that are modifier words in product copy ("pale sage" is a pale sage)
+_NOT_NAMES = ("light", "dark", "pale", "deep", "bright", "muted", "matte", "metallic", "pastel",
+              "soft", "vivid", "neon", "dusty", "dull", "faded", "medium")
+#: how many of the survey's most used names the extractor speaks in
+COMMON_NAMES = 150
+#: surfaces photograph between these levels: a black product is never #000000 in a photo
+PHOTO_BLACK, PHOTO_WHITE = 18, 236
+
+
+def _survey() -> list[tuple[str, str]]:
+    """The XKCD survey names with their hex, least used first (the survey's order)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("matplotlib")
+    data: dict[str, str] | None = None
+    if spec is not None and spec.origin:  # read the data module alone: importing matplotlib
+        path = Path(spec.origin).with_name("_color_data.py")  # costs a second at start-up
+        if path.is_file():
+            namespace: dict[str, object] = {}
+            exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+            found = namespace.get("XKCD_COLORS")
+            data = found if isinstance(found, dict) else None
+    if data is None:
+        from matplotlib.colors import XKCD_COLORS as data  # type: ignore[no-redef]
+    out = []
+    for key, value in data.items():
+        name = key.removeprefix("xkcd:").replace("'", "")
+        if not any(word in name for word in _EXCLUDE) and name not in _NOT_NAMES:
+            out.append((name, value.upper()))
+    return out
+
+
+_SURVEY = _survey()
+
+#: every colour name the parser understands: name -> #RRGGBB (the survey, and the tones)
+COLOR_HEX: dict[str, str] = {**dict(_SURVEY), **MATERIAL_TONES}
+for _alias, _name in (("gray", "grey"), ("light gray", "light grey"), ("dark gray", "dark grey"),
+                      ("off-white", "off white"), ("space gray", "space grey"), ("navy", "navy blue")):
+    COLOR_HEX.setdefault(_alias, COLOR_HEX[_name])
+
+
+#: common survey names left to their longer twin ("brick red" says it better)
+_TWINS = ("brick", "greenish", "puce")
+
+
+def _readable() -> dict[str, str]:
+    names = [n for n, _ in _SURVEY[-COMMON_NAMES:] if n not in _TWINS]
+    names += [n for n in _PRODUCT_NAMES if n in COLOR_HEX]
+    names += [n for n in _READABLE_TONES]
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for name in names:
+        value = COLOR_HEX[name]
+        if name not in out and value not in seen:
+            out[name] = value
+            seen.add(value)
+    return out
+
+
+#: the names the extractor gives measured colours (the survey's most used names, the
+#: product names above and the material tones): name -> #RRGGBB
+NAMED_COLORS: dict[str, str] = _readable()
+
+#: words that change a named colour, as said in product copy
+MODIFIERS = ("light", "dark", "pale", "deep", "bright", "muted", "matte", "metallic")
+
+
+def photographed(rgb: Sequence[float] | np.ndarray) -> np.ndarray:
+    """How a surface of this colour shows in a product photo: the survey's swatches span
+    #000000 to #FFFFFF, a lit surface between ``PHOTO_BLACK`` and ``PHOTO_WHITE``."""
+    arr = np.asarray(rgb, dtype=np.float64)
+    return PHOTO_BLACK + arr * ((PHOTO_WHITE - PHOTO_BLACK) / 255.0)
+
+
+def modified(rgb: RGB, modifier: str) -> RGB:
+    """A colour with a modifier applied ("light", "pale", "dark", "deep", "bright",
+    "muted"; "matte" and "metallic" are finishes and leave the colour as it is)."""
+    import colorsys
+
+    h, l, s = colorsys.rgb_to_hls(*(c / 255.0 for c in rgb))  # noqa: E741
+    if modifier in ("light", "pale"):
+        pale = modifier == "pale"
+        l, s = l + (1 - l) * (0.55 if pale else 0.45), s * (0.7 if pale else 0.85)  # noqa: E741
+    elif modifier in ("dark", "deep"):
+        deep = modifier == "deep"
+        l, s = l * (0.55 if deep else 0.6), min(1.0, s * (1.15 if deep else 1.0))  # noqa: E741
+    elif modifier == "bright":
+        l, s = max(l, 0.45), min(1.0, s * 1.3 + 0.1)  # noqa: E741
+    elif modifier == "muted":
+        s = s * 0.55
+    r, g, b = colorsys.hls_to_rgb(h, min(max(l, 0.0), 1.0), min(max(s, 0.0), 1.0))
+    return (round(r * 255), round(g * 255), round(b * 255))
+
+
+def color_rgb(phrase: str) -> RGB | None:
+    """The colour a phrase names: a survey name as it stands ("dark green", "sky blue"),
+    else modifiers applied to the name after them ("pale sage"), else None."""
+    words = " ".join(phrase.lower().replace("-", " ").split())
+    if words in COLOR_HEX:
+        return hex_to_rgb(COLOR_HEX[words])
+    head, _, rest = words.partition(" ")
+    if head in MODIFIERS and rest:
+        base = color_rgb(rest)
+        return None if base is None else modified(base, head)
+    return None
 
 
 # --------------------------------------------------------------------------- conversions
@@ -258,11 +294,13 @@ def ciede2000(lab1: np.ndarray | Sequence[float], lab2: np.ndarray | Sequence[fl
 @lru_cache(maxsize=1)
 def _name_table() -> tuple[tuple[str, ...], np.ndarray]:
     names = tuple(NAMED_COLORS)
-    labs = rgb_to_lab(np.array([hex_to_rgb(NAMED_COLORS[n]) for n in names], dtype=np.float64))
-    return names, labs
+    rgb = np.array([hex_to_rgb(NAMED_COLORS[n]) for n in names], dtype=np.float64)
+    return names, rgb_to_lab(photographed(rgb))
 
 
 def nearest_name(rgb: Sequence[float] | np.ndarray | str) -> str:
+    """The extractor's name for a measured (photographed) colour: the nearest, by
+    CIEDE2000, of ``NAMED_COLORS`` as they photograph."""
     """The product-colour name closest to ``rgb`` (a tuple or ``"#RRGGBB"``) by CIEDE2000."""
     if isinstance(rgb, str):
         rgb = hex_to_rgb(rgb)

@@ -3,6 +3,7 @@ parts and size; feedback notes applied to the model; the cached builder."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from viewgen.errors import InvalidInput
@@ -154,10 +155,14 @@ def test_build_model_applies_feedback_in_order_and_caches() -> None:
     assert build_model(BAG, (), 3).width != build_model(BAG, (), 4).width  # seeds vary proportions
 
 
-def test_a_colour_on_an_unknown_part_does_not_repaint_the_product() -> None:
-    # "rim" is no part the renderer knows: its gold must not turn a teal mug gold
+def test_a_colour_on_a_small_part_does_not_repaint_the_product() -> None:
+    # the rim's gold is the rim's, not the mug's
     mug = parse_description("a teal ceramic mug with a gold rim")
     assert (mug.category, mug.color_name, mug.material) == ("mug", "teal", "ceramic")
+    rim = mug.part("trim")
+    assert rim is not None and rim.color_name == "gold" and mug.part_label("trim") == "rim"
+    # a colour on a part the renderer does not know still leaves the product alone
+    assert parse_description("a teal mug with a gold doodad").color_name == "teal"
     # words after the noun that belong to no other noun still describe the product
     assert parse_description("a mug, teal").color_name == "teal"
 
@@ -166,3 +171,37 @@ def test_a_wooden_product_without_a_colour_is_wood_coloured() -> None:
     for seed in range(4):
         assert parse_description("a wooden table", seed).color_name in ("oak", "walnut")
     assert parse_description("a white wooden table").color_name == "white"
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("an olive canvas backpack", "olive"), ("a forest green ceramic mug", "forest green"),
+    ("a sky blue water bottle", "sky blue"), ("a light grey chair", "light grey"),
+    ("a dark green leather bag", "dark green"), ("a navy blue tote", "navy blue"),
+])
+def test_multi_word_colours_keep_their_modifier(text: str, name: str) -> None:
+    model = parse_description(text)
+    assert model.color_name == name
+    assert model.color == COLORS[name]
+    assert model.color != COLORS[name.split()[-1]] or name == "olive"
+
+
+def test_modifier_words_change_a_colour_and_are_kept_in_its_name() -> None:
+    from viewgen.color import rgb_to_lab
+
+    sage = COLORS["sage"]
+    for word, lighter in (("pale", True), ("light", True), ("deep", False), ("dark", False)):
+        model = parse_description(f"a {word} sage ceramic vase")
+        assert model.color_name == f"{word} sage"
+        delta = rgb_to_lab(model.color)[0] - rgb_to_lab(sage)[0]
+        assert (delta > 8) if lighter else (delta < -8), word
+    muted = parse_description("a muted teal mug").color
+    assert np.ptp(muted) < np.ptp(COLORS["teal"])
+    matte = parse_description("a matte black steel bottle")
+    assert (matte.color_name, matte.finish, matte.material) == ("black", "matte", "metal")
+    metallic = parse_description("a metallic red bottle")
+    assert metallic.material == "metal" and metallic.color_name == "red"
+
+
+def test_a_kind_of_product_word_is_not_a_second_colour() -> None:
+    assert parse_description("a red ceramic coffee mug").color_name == "red"
+    assert parse_description("a black wine glass vase").color_name == "black"

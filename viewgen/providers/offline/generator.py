@@ -50,7 +50,7 @@ class OfflineGenerator:
         seed = int(request.seed or 0)
         if request.reference:
             rendered, meta = photo.render_reference(request.reference, view, size, text=text or None,
-                                                    seed=seed)
+                                                    seed=seed, feedback=feedback, logo=request.logo)
         elif text and re.search(r"[A-Za-z]", text):
             product = build_model(text, feedback, seed)
             scene = _scene(text, feedback, seed)

@@ -1,23 +1,30 @@
-"""Views from a reference photo: the product cut out for the front, a body built from
-its silhouette and palette for the others.
+"""Views from a reference photo: the product cut out for the front, a 3D body estimated
+from its silhouette for the others, and the metadata that says they are estimates.
 
 ``prepare`` separates the product from its background (``viewgen.imaging.
-foreground_mask``, then clean-up: specks dropped, small holes filled, the main part
-kept), measures its palette (``viewgen.color.palette``) and picks one scale for all
-five views so that the largest of width, height and the estimated depth fits with the
-renderer's margin. The front is the cleaned product, scaled and centred on the studio
-backdrop with a soft contact shadow. The back is the mirrored silhouette filled with
-the dominant colour and shaded as a rounded slab (no front details). Side, top and
-bottom render a rounded box, or an upright cylinder for tall narrow silhouettes, whose
-depth comes from the description's category when there is one (else about 0.4 × the
-width), sharing the front's height (side) and width (top, bottom) in pixels, coloured
-from the palette. Materials, parts and size are unknown, so the metadata says so.
+segment_product``: the backdrop model on a plain background, OpenCV's GrabCut on a
+real scene, whichever measured better there; then clean-up: specks dropped, small
+holes filled, the main part kept), measures its palette (``viewgen.color.palette``)
+and picks one scale for all five views so that the largest of width, height and the
+estimated depth fits with the renderer's margin. Feedback that names the product's
+colour ("make it navy", "darker") recolours the photo; the logo is placed on the
+front. The front is the cleaned product, scaled and centred on the studio backdrop
+with a soft contact shadow. The back is the mirrored silhouette, each row in the
+colour that row of the front mostly shows, shaded as a rounded slab (no front
+details). Side, top and bottom render ``photo_scene``: a lathe (a stack of frustums,
+each row's half width as its radius) for round products (a cup, bottle, vase, a
+silhouette that is its own mirror image) or else an extrusion (a stack of slabs, each
+row's extent, as deep as the category suggests or about 0.4 × the width, thinner where
+the silhouette narrows), coloured row by row from the photo. Every view's metadata
+says it was estimated from one photo, how (``estimate``) and how sure (``confidence``
+0..1); materials, parts and size are unknown, so the metadata says so too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -31,9 +38,11 @@ from viewgen.errors import InvalidInput
 from viewgen.providers.offline.model import TEMPLATES, VARIANT_DIMS, parse_description
 from viewgen.providers.offline.render import (
     MARGIN,
+    Prim,
     RenderedView,
-    background,
-    body_scene,
+    Scene,
+    _bounds,
+    _decode_logo,
     composite,
     contact_shadow,
     render_view,
@@ -42,6 +51,13 @@ from viewgen.providers.offline.render import (
 
 ANALYSIS_SIDE = 768
 DEFAULT_DEPTH_RATIO = 0.4
+ROUND_CATEGORIES = ("mug", "bottle", "tumbler", "vase", "lamp", "candle", "bowl", "glass", "kettle")
+#: the studio rig shades a photo colour down by about this much on the lit side
+RELIGHT = 1.1
+#: the material is unknown: a matte, untextured surface keeps the photo's colour
+PHOTO_MATERIAL = "plastic"
+#: below this the QA gate should say the other views are a rough guess
+LOW_CONFIDENCE = 0.6
 RGB = tuple[int, int, int]
 
 
@@ -60,6 +76,10 @@ class PhotoProduct:
     colors: tuple[tuple[RGB, float], ...]
     category: str
     seed: int
+    segmentation: str = "backdrop"  # "alpha" | "backdrop" | "grabcut"
+    symmetry: float = 0.0  # IoU of the silhouette with its mirror image
+    applied: tuple[str, ...] = ()  # feedback notes applied to the photo
+    unapplied: tuple[str, ...] = ()  # feedback notes a photo cannot take
 
     @property
     def main_color(self) -> RGB:
@@ -99,9 +119,10 @@ def _depth_ratio(text: str | None) -> tuple[float, str]:
 
 
 @lru_cache(maxsize=16)
-def prepare(reference: bytes, size: tuple[int, int], text: str | None = None, seed: int = 0
-            ) -> PhotoProduct:
-    """Cut the product out of the photo and place it for the five views."""
+def prepare(reference: bytes, size: tuple[int, int], text: str | None = None, seed: int = 0,
+            feedback: tuple[str, ...] = (), logo: bytes | None = None) -> PhotoProduct:
+    """Cut the product out of the photo, apply the feedback and the logo, and place it
+    for the five views."""
     try:
         rgba = imaging.to_array(reference, max_side=ANALYSIS_SIDE)
     except InvalidInput:
@@ -109,7 +130,8 @@ def prepare(reference: bytes, size: tuple[int, int], text: str | None = None, se
     except Exception as exc:
         raise InvalidInput("The reference photo could not be read: it may be damaged.") from exc
     rgb, alpha = rgba[..., :3], rgba[..., 3]
-    mask = clean_mask(imaging.foreground_mask(rgb, alpha))
+    cut, method = imaging.segment_product(rgb, alpha)
+    mask = clean_mask(cut)
     box = imaging.bbox(mask)
     if box is None or mask.sum() < max(64, 0.002 * mask.size):
         raise InvalidInput("We could not find a product in the reference photo: it looks like an "
@@ -118,8 +140,10 @@ def prepare(reference: bytes, size: tuple[int, int], text: str | None = None, se
     w, h = x1 - x0, y1 - y0
     ratio, category = _depth_ratio(text)
     fill = float(mask[y0:y1, x0:x1].mean())
-    shape = "cylinder" if h >= 1.25 * w and fill > 0.6 and category in ("product", "bottle", "mug",
-                                                                         "tumbler", "vase", "lamp") else "box"
+    sub = mask[y0:y1, x0:x1]
+    symmetry = float((sub & sub[:, ::-1]).sum() / max((sub | sub[:, ::-1]).sum(), 1))
+    tall_round = h >= 1.25 * w and fill > 0.6 and category == "product"
+    shape = "cylinder" if category in ROUND_CATEGORIES or tall_round else "box"
     if shape == "cylinder":
         ratio = 1.0
     W, H = size
@@ -146,10 +170,84 @@ def prepare(reference: bytes, size: tuple[int, int], text: str | None = None, se
     out_mask = front_alpha >= 0.5
 
     colors = tuple(palette(rgb[mask], k=4, seed=seed)) or (((128, 128, 128), 1.0),)
+    colors = tuple((tuple(int(c) for c in rgb_), float(s)) for rgb_, s in colors)  # type: ignore[misc]
+    applied: list[str] = []
+    unapplied: list[str] = []
+    for note in feedback:
+        change = _color_change(note, colors[0][0])  # type: ignore[arg-type]
+        if change is None:
+            unapplied.append(note)
+            continue
+        front_rgb, colors = _recolour(front_rgb, out_mask, colors, change)  # type: ignore[arg-type]
+        applied.append(note)
+    if logo:
+        _place_logo(front_rgb, out_mask, logo)
     return PhotoProduct(size=size, front_rgb=front_rgb, front_alpha=front_alpha, mask=out_mask,
                         width_px=ow, height_px=oh, depth_px=od, shape=shape,
-                        colors=tuple((tuple(int(c) for c in rgb_), float(s)) for rgb_, s in colors),  # type: ignore[misc]
-                        category=category, seed=seed)
+                        colors=colors, category=category, seed=seed,  # type: ignore[arg-type]
+                        segmentation=method, symmetry=symmetry, applied=tuple(applied),
+                        unapplied=tuple(unapplied))
+
+
+def _color_change(note: str, main: RGB) -> RGB | None:
+    """The colour a feedback note asks the whole product to take ("make it navy",
+    "in dark green", "darker"), or None when it asks for something a photo cannot show
+    (a part's colour, a new part, another shape)."""
+    from viewgen.providers.offline.model import _phrases, shift_lightness
+
+    phrases, _ = _phrases(note)
+    if any(p.noun_kind == "part" for p in phrases):
+        return None
+    for p in phrases:
+        picked = p.attrs.rgb() if p.attrs.color else None
+        if picked:
+            return picked[0]
+    words = note.lower().split()
+    for word, amount in (("darker", -0.28), ("lighter", 0.3), ("brighter", 0.25), ("paler", 0.3)):
+        if word in words:
+            return shift_lightness(main, amount)
+    return None
+
+
+def _recolour(front: np.ndarray, mask: np.ndarray, colors: tuple[tuple[RGB, float], ...], target: RGB
+              ) -> tuple[np.ndarray, tuple[tuple[RGB, float], ...]]:
+    """Move the product's main colour (the pixels near it) to ``target`` in Lab, keeping
+    the photo's shading and texture."""
+    main = np.array(colors[0][0], dtype=np.float64)
+    src, dst = rgb_to_lab(main), rgb_to_lab(np.array(target, dtype=np.float64))
+    ys, xs = np.nonzero(mask)
+    lab = rgb_to_lab(front[ys, xs].astype(np.float64) * 255.0)
+    near = np.sqrt(((lab - src) ** 2).sum(-1))
+    weight = np.clip(1.5 - near / 30.0, 0.0, 1.0)[:, None]  # full within ΔE 15, none past 45
+    moved = lab + (dst - src) * weight
+    out = front.copy()
+    from viewgen.color import lab_to_rgb
+
+    out[ys, xs] = (lab_to_rgb(moved) / 255.0).astype(np.float32)
+    new = list(colors)
+    new[0] = (tuple(int(c) for c in target), colors[0][1])  # type: ignore[assignment]
+    return out, tuple(new)  # type: ignore[return-value]
+
+
+def _place_logo(front: np.ndarray, mask: np.ndarray, logo: bytes) -> None:
+    """The logo over the product's middle, a third of its width, on product pixels only."""
+    rgba = _decode_logo(logo)
+    box = imaging.bbox(mask)
+    if rgba is None or box is None:
+        return
+    x0, y0, x1, y1 = box
+    lw = max(4, round((x1 - x0) * 0.33))
+    lh = max(2, round(lw * rgba.shape[0] / rgba.shape[1]))
+    if lh > (y1 - y0) * 0.4:
+        lh = max(2, round((y1 - y0) * 0.4))
+        lw = max(2, round(lh * rgba.shape[1] / rgba.shape[0]))
+    img = Image.fromarray((rgba * 255 + 0.5).astype(np.uint8), mode="RGBA").resize((lw, lh),
+                                                                                   Image.Resampling.LANCZOS)
+    patch = np.asarray(img, dtype=np.float32) / 255.0
+    px, py = (x0 + x1) // 2 - lw // 2, (y0 + y1) // 2 - lh // 2
+    region = front[py:py + lh, px:px + lw]
+    a = patch[: region.shape[0], : region.shape[1], 3:4] * mask[py:py + lh, px:px + lw, None]
+    region[...] = region * (1 - a) + patch[: region.shape[0], : region.shape[1], :3] * a
 
 
 def _front(p: PhotoProduct) -> RenderedView:
@@ -215,49 +313,75 @@ def _back(p: PhotoProduct, *, mirrored: bool = True) -> RenderedView:
     return RenderedView(image=image, mask=mask.copy())
 
 
-def _body(p: PhotoProduct, view: ViewType) -> RenderedView:
-    """Side, top or bottom of the guessed body. A round product's side is its front
-    silhouette (a solid of revolution looks the same from every side); otherwise a
-    rounded box, recoloured row by row (side) or with the top / bottom band's colour."""
-    if view == ViewType.SIDE and p.shape == "cylinder":
-        return _back(p, mirrored=False)
-    grey = (200, 200, 200)
-    scene = body_scene(float(p.width_px), float(p.height_px), float(p.depth_px), grey,
-                       shape=p.shape, material="plastic", seed=p.seed)
-    rendered = render_view(scene, view, p.size, scale=1.0)
+def photo_scene(p: PhotoProduct) -> Scene:
+    """The product estimated in 3D from its front silhouette, in output pixels: a lathe
+    for round products, an extrusion otherwise (see the module's docstring)."""
+    box = imaging.bbox(p.mask)
+    assert box is not None
+    x0, y0, x1, y1 = box
     rows = _row_colors(p)
-    my, mx = np.nonzero(rendered.mask)
-    if view == ViewType.SIDE:
-        tint = rows[my]
-    else:
-        ys = np.nonzero(p.mask)[0]
-        band = max(1, int(ys.max() - ys.min()) // 7)
-        pick = ys[ys <= ys.min() + band] if view == ViewType.TOP else ys[ys >= ys.max() - band]
-        uniq, inv = np.unique(np.round(rows[pick] * 255).astype(np.int32), axis=0, return_inverse=True)
-        tint = np.broadcast_to(uniq[np.argmax(np.bincount(inv.ravel()))].astype(np.float32) / 255.0,
-                               (len(my), 3))
-    original = rendered.image.astype(np.float32)
-    image = original.copy()
-    grey_f = np.array(grey, dtype=np.float32)
-    image[my, mx] = np.clip(original[my, mx] / grey_f * tint * 255.0, 0, 255)
-    # the anti-aliased pixels just outside: same coverage, new colour
-    ring = ndimage.binary_dilation(rendered.mask) & ~rendered.mask
-    ry, rx = np.nonzero(ring)
-    if len(ry):
-        _, (iy, ix) = ndimage.distance_transform_edt(~rendered.mask, return_indices=True)
-        sy, sx = iy[ry, rx], ix[ry, rx]
-        bg = background(p.size)[ry, rx] * 255.0
-        cover = np.clip(np.abs(original[ry, rx] - bg).sum(-1)
-                        / np.maximum(np.abs(original[sy, sx] - bg).sum(-1), 1.0), 0.0, 1.0)[:, None]
-        image[ry, rx] = original[ry, rx] + (image[sy, sx] - original[sy, sx]) * cover
-    return RenderedView(image=np.clip(image + 0.5, 0, 255).astype(np.uint8), mask=rendered.mask,
-                        scale=rendered.scale)
+    cx = (x0 + x1) / 2
+    n = max(4, min(96, (y1 - y0) // 3))
+    edges = np.linspace(y0, y1, n + 1).round().astype(int)
+    lefts: list[float] = []
+    rights: list[float] = []
+    for ya, yb in pairwise(edges):
+        cols = np.flatnonzero(p.mask[ya:max(yb, ya + 1)].any(axis=0))
+        lefts.append(float(cols[0]) if len(cols) else cx)
+        rights.append(float(cols[-1] + 1) if len(cols) else cx)
+    prims: list[Prim] = []
+    ground = float(y1)
+    max_w = max(r - left for left, r in zip(lefts, rights, strict=True)) or 1.0
+    for i, (ya, yb) in enumerate(pairwise(edges)):
+        if yb <= ya:
+            continue
+        # the photo's colour already carries its light: undo about what the studio rig adds
+        color = tuple(min(255, round(c * 255 * RELIGHT)) for c in rows[min((ya + yb) // 2, len(rows) - 1)])
+        half_h = (yb - ya) / 2
+        yc = ground - (ya + yb) / 2
+        if p.shape == "cylinder":  # lathe: the narrower side of the axis is the body (not a handle)
+            def radius(k: int) -> float:
+                k = min(max(k, 0), n - 1)
+                return max(min(cx - lefts[k], rights[k] - cx), 0.5)
+            r_top, r_bottom = (radius(i - 1) + radius(i)) / 2, (radius(i) + radius(i + 1)) / 2
+            # each slice reaches a pixel into the one below: no half-covered seam rows
+            k = (r_top - r_bottom) / (2 * half_h)
+            prims.append(Prim("cyl", (0.0, yc - 0.5, 0.0), color, PHOTO_MATERIAL, axis=1,  # type: ignore[arg-type]
+                              radius=max(r_bottom - k, 0.5), radius2=r_top, length=half_h + 0.5,
+                              rounding=1e-3, finish="matte"))
+        else:  # extrusion: each band as deep as the product, thinner where the silhouette narrows
+            width = rights[i] - lefts[i]
+            depth = p.depth_px * max(0.35, (width / max_w) ** 0.5)
+            prims.append(Prim("box", ((lefts[i] + rights[i]) / 2 - cx, yc - 0.5, 0.0), color,  # type: ignore[arg-type]
+                              PHOTO_MATERIAL, half=(width / 2, half_h + 0.5, depth / 2),
+                              rounding=1e-3 if 0 < i < n - 1 else min(0.25 * min(width, depth), 2.0),
+                              finish="matte"))
+    lo, hi = _bounds(prims)
+    return Scene(prims=prims, lo=lo, hi=hi, body_color=p.main_color, seed=p.seed)
+
+
+def _body(p: PhotoProduct, view: ViewType) -> RenderedView:
+    """Side, top or bottom of the estimated body, at the front's scale."""
+    return render_view(photo_scene(p), view, p.size, scale=1.0)
+
+
+def confidence(p: PhotoProduct) -> tuple[str, float]:
+    """How the hidden sides were estimated, and how sure that is (0..1): a lathe of a
+    round product whose silhouette is its own mirror image is a good guess; an
+    extrusion's depth is a category's average at best."""
+    if p.shape == "cylinder":
+        sure = 0.45 + 0.45 * p.symmetry if p.category in ROUND_CATEGORIES else 0.35 + 0.4 * p.symmetry
+        return "lathe", round(min(sure, 0.9), 2)
+    known_depth = 0.15 if p.category != "product" else 0.0
+    return "extrusion", round(0.3 + known_depth + 0.1 * p.symmetry, 2)
 
 
 def render_reference(reference: bytes, view: ViewType, size: tuple[int, int], *,
-                     text: str | None = None, seed: int = 0) -> tuple[RenderedView, dict[str, Any]]:
-    """One view of a product known from a photo, and its ``viewgen:model`` metadata."""
-    product = prepare(reference, tuple(size), text, seed)  # type: ignore[arg-type]
+                     text: str | None = None, seed: int = 0, feedback: tuple[str, ...] = (),
+                     logo: bytes | None = None) -> tuple[RenderedView, dict[str, Any]]:
+    """One view of a product known from a photo, and its ``viewgen:model`` metadata
+    (the logo shows on the front; feedback that recolours the product applies to all)."""
+    product = prepare(reference, tuple(size), text, seed, tuple(feedback), logo)  # type: ignore[arg-type]
     if view == ViewType.FRONT:
         rendered = _front(product)
     elif view == ViewType.BACK:
@@ -268,7 +392,16 @@ def render_reference(reference: bytes, view: ViewType, size: tuple[int, int], *,
 
 
 def photo_meta(p: PhotoProduct, view: ViewType) -> dict[str, Any]:
+    """The ``viewgen:model`` metadata of a photo product's view. ``estimated_from_photo``
+    is true for the four views built from the front's silhouette, with ``estimate``
+    ("lathe" / "extrusion"), ``confidence`` (0..1; below ``LOW_CONFIDENCE`` the views
+    are a rough guess) and ``note`` a sentence for the screen; ``feedback_unapplied``
+    lists notes a photo cannot take (a part's colour, a new part)."""
     name = nearest_name(np.array(p.main_color, dtype=np.float64))
+    method, sure = confidence(p)
+    estimated = view != ViewType.FRONT
+    note = ("Estimated from one photo" + (" (a rough guess: low confidence)." if sure < LOW_CONFIDENCE
+                                          else ".")) if estimated else "The product as photographed."
     return {
         "category": p.category,
         "materials": [],
@@ -276,4 +409,12 @@ def photo_meta(p: PhotoProduct, view: ViewType) -> dict[str, Any]:
         "dimensions_cm": None,
         "description": f"A product photographed by the user, mostly {name}.",
         "view": view.value,
+        "source": "photo",
+        "estimated_from_photo": estimated,
+        "estimate": method if estimated else "photo",
+        "confidence": sure if estimated else 1.0,
+        "note": note,
+        "segmentation": p.segmentation,
+        "feedback_applied": list(p.applied),
+        "feedback_unapplied": list(p.unapplied),
     }
