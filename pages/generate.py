@@ -18,7 +18,7 @@ import streamlit as st
 
 from viewgen import ALL_VIEWS, Approval, Status, ViewType
 from viewgen.domain import RetryMode
-from viewgen.ui import components, guard, state
+from viewgen.ui import components, exports_panel, guard, state
 from viewgen.ui import qa as qa_panel
 from viewgen.ui.features_form import features_form
 from viewgen.ui.state import Action, Step, Upload
@@ -470,6 +470,8 @@ def draw_done(approval: Approval) -> None:
                      icon=":material/history:")
         st.divider()
         components.features_panel(approval.extracted_features)
+    with st.expander("Marketplace exports and 360° spin", expanded=True, icon=":material/storefront:"):
+        exports_panel.approval_exports(studio, user, approval, key="gen_exp", images=images)
     if not components.consistency_panel(approval.consistency):
         scores_pending(approval.id)
 

@@ -14,7 +14,7 @@ import re
 import streamlit as st
 
 from viewgen import ALL_VIEWS, OTHER_VIEWS, Approval, Revision, Status, ViewType
-from viewgen.ui import components, guard, state
+from viewgen.ui import components, exports_panel, guard, state
 from viewgen.ui.state import Action
 
 user, svc = guard.require_user("History", page="pages/history.py")
@@ -214,6 +214,9 @@ def detail(approval_id: str) -> None:
         regenerate_form(approval)
     with download:
         download_revision(approval, revisions)
+        if not approval.missing_views:
+            st.divider()
+            exports_panel.approval_exports(studio, user, approval, key="hist_exp")
 
 
 def current_views(approval: Approval) -> None:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from viewgen import export
-from viewgen.domain import ALL_VIEWS, Color, ColorUsage, ExtractedFeatures, ViewType
+from viewgen.domain import ALL_VIEWS, Color, ColorUsage, ExtractedFeatures, GenerationRequest, ViewType
 
 FEATURES = ExtractedFeatures(
     colors=[
@@ -123,12 +123,12 @@ def test_contact_sheet_is_deterministic() -> None:
 # --------------------------------------------------------------------------- turntable
 
 
-def test_turntable_loops_front_side_back_side_mirrored() -> None:
+def test_turntable_turns_front_side_back_without_a_mirrored_side() -> None:
     images = all_views()
     data = export.turntable_gif(images, frame_ms=250)
     gif = Image.open(io.BytesIO(data))
     assert gif.format == "GIF"
-    assert gif.n_frames == 4
+    assert gif.n_frames == 3
     assert gif.info.get("loop") == 0
     frames = []
     for i in range(gif.n_frames):
@@ -139,10 +139,9 @@ def test_turntable_loops_front_side_back_side_mirrored() -> None:
     def body(frame: np.ndarray) -> int:
         return int(np.median(frame[150:200, 80:160, 0]))
 
-    assert [body(f) for f in frames[:3]] == pytest.approx([40, 120, 80], abs=6)  # front, side, back
-    mirrored = frames[3]
-    assert np.abs(mirrored - frames[1][:, ::-1]).mean() < 3  # the side, mirrored
-    assert np.abs(mirrored - frames[1]).mean() > 10
+    assert [body(f) for f in frames] == pytest.approx([40, 120, 80], abs=6)  # front, side, back
+    for frame in frames:  # the tan block stays on the right: nothing is mirrored
+        assert np.abs(frame[230, 245] - [210, 180, 140]).max() <= 12
 
 
 def test_turntable_skips_missing_views_and_needs_one() -> None:
@@ -157,3 +156,192 @@ def test_turntable_downscales_large_views() -> None:
     gif = Image.open(io.BytesIO(export.turntable_gif(images)))
     assert gif.size == (512, 384)
     assert gif.n_frames == 2
+
+
+# --------------------------------------------------------------------------- preset sets
+
+
+def test_export_set_has_a_folder_per_preset_and_a_manifest() -> None:
+    images = all_views()
+    data = export.export_set(images, ["instagram-4x5", "amazon", "cutout"], features=FEATURES,
+                             extra={"approval_id": "a1"}, workers=2)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        expected = [f"{preset}/{view.value}.{ext}" for preset, ext in
+                    (("amazon", "jpg"), ("instagram-4x5", "jpg"), ("cutout", "png")) for view in ALL_VIEWS]
+        assert names == [*expected, "features.json", "manifest.json"]
+        assert Image.open(io.BytesIO(archive.read("amazon/front.jpg"))).size == (2000, 2000)
+        assert Image.open(io.BytesIO(archive.read("instagram-4x5/side.jpg"))).size == (1080, 1350)
+        assert Image.open(io.BytesIO(archive.read("cutout/top.png"))).mode == "RGBA"
+        manifest = json.loads(archive.read("manifest.json"))
+        assert [p["name"] for p in manifest["presets"]] == ["amazon", "instagram-4x5", "cutout"]
+        assert "85%" in manifest["presets"][0]["rules"]
+        assert manifest["info"] == {"approval_id": "a1"}
+        for entry in manifest["files"]:
+            assert entry["sha256"] == hashlib.sha256(archive.read(entry["name"])).hexdigest()
+    assert export.export_set(images, ["cutout", "amazon"], workers=1) == export.export_set(
+        images, ["amazon", "cutout"], workers=2)
+
+
+def test_export_set_refuses_unknown_presets_and_no_views() -> None:
+    from viewgen.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        export.export_set(all_views(), ["amazon", "walmart"])
+    with pytest.raises(InvalidInput):
+        export.export_set({}, ["amazon"])
+
+
+def test_export_batch_puts_each_product_in_its_own_folder() -> None:
+    products = {"SKU 1 · Café": all_views(), "sku-1-cafe": {ViewType.FRONT: view_png(ViewType.FRONT)}}
+    data = export.export_batch(products, ["ebay"], workers=2)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+    assert "sku-1-cafe/ebay/front.jpg" in names and "sku-1-cafe/ebay/bottom.jpg" in names
+    assert "sku-1-cafe-2/ebay/front.jpg" in names and "sku-1-cafe-2/ebay/back.jpg" not in names
+    assert names[-1] == "manifest.json"
+
+
+# --------------------------------------------------------------------------- spin
+
+
+def test_a_provider_spin_is_front_side_back_and_says_the_other_side_is_missing() -> None:
+    spin = export.spin_from_views(all_views(), size=256)
+    assert spin.labels == ["Front", "Side", "Back"]
+    assert spin.degrees == [0.0, 90.0, 180.0]
+    assert "3 of 4 sides" in spin.note and "mirrored" in spin.note
+    bodies = [int(np.median(np.asarray(Image.open(io.BytesIO(f)).convert("RGB"))[120:160, 60:120, 0]))
+              for f in spin.frames]
+    assert bodies == pytest.approx([40, 120, 80], abs=8)
+    partial = export.spin_from_views({ViewType.BACK: view_png(ViewType.BACK),
+                                      ViewType.FRONT: view_png(ViewType.FRONT)})
+    assert partial.labels == ["Front", "Back"] and "2 of 4 sides" in partial.note and "side" in partial.note
+
+
+def test_spin_encodings_keep_every_frame(tmp_path) -> None:
+    frames = []
+    for i in range(6):
+        image = Image.new("RGB", (96, 96), (255, 255, 255))
+        ImageDraw.Draw(image).rectangle((10 + 12 * i, 30, 30 + 12 * i, 60), fill=(200, 40, 40))
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        frames.append(out.getvalue())
+    gif = Image.open(io.BytesIO(export.spin_gif(frames, frame_ms=50)))
+    assert gif.n_frames == 6 and gif.info.get("loop") == 0
+    webp = Image.open(io.BytesIO(export.spin_webp(frames, frame_ms=50)))
+    assert webp.n_frames == 6
+    positions = []
+    for i in range(6):
+        webp.seek(i)
+        red = np.asarray(webp.convert("RGB")).astype(int)
+        cols = np.nonzero(((red[..., 0] - red[..., 1]) > 100).any(axis=0))[0]
+        positions.append(int(cols.min()))
+    assert positions == sorted(positions) and positions[-1] - positions[0] >= 50  # in order
+    mp4 = export.spin_mp4(frames, fps=10, turns=2)
+    assert mp4[4:8] == b"ftyp"
+    import imageio_ffmpeg
+
+    path = tmp_path / "spin.mp4"
+    path.write_bytes(mp4)
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    assert tuple(meta["size"]) == (96, 96)
+    assert sum(1 for _ in reader) == 12
+
+
+
+# --------------------------------------------------------------------------- offline spin
+
+MUG = "a blue ceramic mug with a yellow handle"
+
+
+def yellow(png: bytes) -> np.ndarray:
+    im = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    return (im[..., 0] > 150) & (im[..., 1] > 110) & (im[..., 2] < 90)
+
+
+@pytest.fixture(scope="module")
+def mug_spin() -> export.Spin:
+    from viewgen.providers.offline.model import build_model
+
+    return export.spin_from_model(build_model(MUG, (), 3), frames=8, size=160)
+
+
+def test_an_offline_spin_has_every_frame_in_turning_order(mug_spin: export.Spin) -> None:
+    assert len(mug_spin.frames) == 8
+    assert mug_spin.degrees == [i * 45.0 for i in range(8)]
+    assert mug_spin.labels[2] == "90°" and mug_spin.note == ""
+    assert {Image.open(io.BytesIO(f)).size for f in mug_spin.frames} == {(160, 160)}
+    # the handle sticks out to the right at the front, to the left at the back
+    def handle_x(i: int) -> float:
+        return float(np.nonzero(yellow(mug_spin.frames[i]))[1].mean())
+
+    assert handle_x(0) > 100 and handle_x(4) < 60
+
+
+def test_an_asymmetric_products_two_sides_differ(mug_spin: export.Spin) -> None:
+    """Right side (90°): the handle faces the camera. Left side (270°): it is hidden
+    behind the mug. A mirrored right side would show the handle on both."""
+    right, left = yellow(mug_spin.frames[2]), yellow(mug_spin.frames[6])
+    assert right.sum() > 100 and left.sum() == 0
+    assert yellow(export.spin_gif([mug_spin.frames[2]])).sum() > 100
+
+
+def test_offline_model_only_for_described_offline_products() -> None:
+    from viewgen.providers.offline.generator import OfflineGenerator
+
+    front = OfflineGenerator().generate(GenerationRequest(view=ViewType.FRONT, prompt=MUG, text=MUG, seed=3,
+                                                          size=(96, 96))).data
+    model = export.offline_model(MUG, [], 3, front)
+    assert model is not None and model.category == "mug"
+    assert export.offline_model(MUG, [], 3, view_png(ViewType.FRONT)) is None  # a provider's image
+    assert export.offline_model(None, [], 3, front) is None
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def cli(tmp_path, *args: str):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIEWGEN_")}
+    env.update(VIEWGEN_DATA_DIR=str(tmp_path / "data"), VIEWGEN_SECRETS_FILE=str(tmp_path / "none.toml"),
+               PYTHONPATH=str(root))
+    return subprocess.run([sys.executable, "-m", "viewgen", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_lists_presets_and_refuses_unknown_ones(tmp_path) -> None:
+    listed = cli(tmp_path, "export", "--list-presets")
+    assert listed.returncode == 0
+    assert "amazon" in listed.stdout and "2000×2000" in listed.stdout and "instagram-story" in listed.stdout
+    names = [p["name"] for p in json.loads(cli(tmp_path, "export", "--list-presets", "--json").stdout)]
+    assert names[:2] == ["amazon", "amazon-additional"] and "cutout" in names
+    bad = cli(tmp_path, "export", "some-id", "--preset", "walmart")
+    assert bad.returncode == 1 and "no export preset called “walmart”" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    none = cli(tmp_path, "export")
+    assert none.returncode == 1 and "--list-presets" in none.stderr
+
+
+def test_cli_exports_a_product_for_two_presets_and_its_spin(tmp_path) -> None:
+    made = cli(tmp_path, "generate", "--text", "a blue ceramic mug with a yellow handle", "--auto-approve",
+               "--seed", "3", "--json", "--out", str(tmp_path / "views"))
+    assert made.returncode == 0, made.stderr
+    approval_id = json.loads(made.stdout)["approval_id"]
+    out = tmp_path / "export"
+    done = cli(tmp_path, "export", approval_id, "--preset", "amazon", "--preset", "instagram-4x5",
+               "--spin", "--frames", "6", "--out", str(out), "--json")
+    assert done.returncode == 0, done.stderr
+    files = json.loads(done.stdout)["files"]
+    assert sorted(files) == ["amazon", "instagram-4x5", "spin"]
+    assert Image.open(out / "amazon" / "front.jpg").size == (2000, 2000)
+    assert Image.open(out / "instagram-4x5" / "bottom.jpg").size == (1080, 1350)
+    assert Image.open(out / "spin.gif").n_frames == 6
+    assert (out / "spin.mp4").read_bytes()[4:8] == b"ftyp"
+    missing = cli(tmp_path, "export", "no-such-product", "--preset", "ebay")
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr

@@ -215,6 +215,72 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """``export APPROVAL_ID --preset NAME ...``: each view for each preset, written as
+    ``OUT/<preset>/<view>.<ext>``; ``--spin`` adds the 360° spin; ``--list-presets``."""
+    from viewgen import export
+    from viewgen.presets import DEFAULT_PRESETS, PRESETS, resolve_presets
+
+    if args.list_presets:
+        if args.json:
+            print(json.dumps([{"name": p.name, "label": p.label, "rules": p.describe()} for p in PRESETS],
+                             indent=2))
+        else:
+            for p in PRESETS:
+                print(f"{p.name:<18} {p.label}: {p.describe()}")
+        return 0
+    if not args.approval_id:
+        raise ViewgenError("Name the product to export (its approval id), or use --list-presets.")
+    presets = resolve_presets(args.preset or DEFAULT_PRESETS)
+    studio = _studio(settings)
+    user = _cli_user(studio, args.user)
+    approval = studio.get(user, args.approval_id)
+    images = studio.view_images(user, approval)
+    out = Path(args.out)
+    written: dict[str, list[str]] = {}
+    for item in export.render_set(images, presets):
+        path = out / item.preset.name / item.filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(item.data)
+        written.setdefault(item.preset.name, []).append(str(path))
+    note = ""
+    if args.spin:
+        model = None
+        if approval.input_text and not approval.reference_key:
+            model = export.offline_model(approval.input_text, approval.feedback_history, approval.seed,
+                                         images.get(ViewType.FRONT))
+        spin = (export.spin_from_model(model, frames=args.frames) if model is not None
+                else export.spin_from_views(images))
+        note = spin.note
+        out.mkdir(parents=True, exist_ok=True)
+        for name, encoder in (("spin.webp", export.spin_webp), ("spin.gif", export.spin_gif),
+                              ("spin.mp4", export.spin_mp4)):
+            (out / name).write_bytes(encoder(spin.frames))
+            written.setdefault("spin", []).append(str(out / name))
+    if args.json:
+        print(json.dumps({"approval_id": approval.id, "files": written, "spin_note": note}, indent=2))
+    else:
+        for name, paths in written.items():
+            print(f"{name}: {len(paths)} file(s) in {Path(paths[0]).parent}")
+        if note:
+            print(f"spin: {note}")
+    return 0
+
+
+def _register_export(sub: argparse._SubParsersAction) -> None:
+    exp = sub.add_parser("export", help="export a product's views for marketplaces (presets) and as a spin")
+    exp.add_argument("approval_id", nargs="?")
+    exp.add_argument("--preset", action="append", metavar="NAME",
+                     help="a preset (repeatable; default amazon, shopify, instagram-4x5, cutout)")
+    exp.add_argument("--list-presets", action="store_true", help="list the presets and their rules")
+    exp.add_argument("--spin", action="store_true", help="also write spin.webp, spin.gif and spin.mp4")
+    exp.add_argument("--frames", type=int, default=36, help="frames of an offline product's spin")
+    exp.add_argument("--user", default=CLI_USER, help="local account to act as")
+    exp.add_argument("--out", default="out", help="folder for the files (default ./out)")
+    exp.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    exp.set_defaults(func=cmd_export)
+
+
 Extension = Callable[[argparse._SubParsersAction], None]
 
 
@@ -289,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--older-than", type=float, default=None, help="seconds (default: settings)")
     rec.set_defaults(func=cmd_reconcile)
 
+    _register_export(sub)
     for register in _extensions():
         register(sub)
     return parser

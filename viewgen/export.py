@@ -1,11 +1,17 @@
-"""Exports of a finished product: a ZIP bundle, a contact sheet and a turntable GIF.
+"""Exports of a finished product: presets, a ZIP bundle, a contact sheet and the spin.
 
 ``zip_bundle`` packs ``front.png`` … ``bottom.png``, ``features.json`` and a
 ``manifest.json`` (file list with SHA-256, view order and any extra information)
 with fixed timestamps and ordering, so the same inputs give byte-identical archives.
 ``contact_sheet`` draws the five views in a labelled grid with a title and the
-colour swatches (hex, name, usage, share). ``turntable_gif`` loops front → side →
-back → the side mirrored. Pure functions from bytes to bytes; no I/O.
+colour swatches (hex, name, usage, share). ``render_preset`` frames one view for
+a shop (``viewgen.presets``: size, background, fill, format, sRGB profile, file-size
+cap) from its cut-out (``viewgen.cutout``); ``export_set`` packs every chosen preset
+of a product into a ZIP with a folder per preset, ``export_batch`` does the same for
+many products. ``spin_frames`` lists the frames of a 360° spin in true turning
+order (never a mirrored side); ``spin_webp``, ``spin_gif`` and ``spin_mp4`` encode
+them and ``turntable_gif`` is the four-view spin of a product as a GIF. Pure
+functions from bytes to bytes; no I/O.
 """
 
 from __future__ import annotations
@@ -13,15 +19,24 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageCms, ImageDraw, ImageFilter, ImageFont, ImageOps
 
+from viewgen.cutout import Cutout, cutout
 from viewgen.domain import ALL_VIEWS, Color, ExtractedFeatures, ViewType
+from viewgen.errors import InvalidInput
+from viewgen.imaging import open_png
+from viewgen.presets import MB, STUDIO, STUDIO_HEX, TRANSPARENT, Preset, resolve_presets
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -287,36 +302,406 @@ def _shade(hex_color: str) -> tuple[int, int, int]:
     return r, g, b
 
 
-# --------------------------------------------------------------------------- turntable
+# --------------------------------------------------------------------------- presets
 
 
-def turntable_gif(images: dict[ViewType, bytes], *, frame_ms: int = 600, max_side: int = 512) -> bytes:
-    """A looping GIF: front → side → back → side mirrored (views that are missing are
-    skipped; a front alone gives a one-frame GIF)."""
-    sequence: list[Image.Image] = []
-    for view, mirror in ((ViewType.FRONT, False), (ViewType.SIDE, False), (ViewType.BACK, False),
-                         (ViewType.SIDE, True)):
-        data = images.get(view)
-        if data is None:
-            continue
-        frame = _on_white(_open(data))
-        sequence.append(ImageOps.mirror(frame) if mirror else frame)
-    if not sequence:
-        raise ValueError("turntable_gif needs at least one of the front, side or back views")
-    base = sequence[0].size
-    scale = min(1.0, max_side / max(base))
-    size = (max(1, round(base[0] * scale)), max(1, round(base[1] * scale)))
-    frames = []
-    for frame in sequence:
-        canvas = Image.new("RGB", size, (255, 255, 255))
-        fitted = ImageOps.contain(frame, size, Image.Resampling.LANCZOS)
-        canvas.paste(fitted, ((size[0] - fitted.width) // 2, (size[1] - fitted.height) // 2))
-        frames.append(canvas.quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                      dither=Image.Dither.FLOYDSTEINBERG))
+@lru_cache(maxsize=1)
+def srgb_profile() -> bytes:
+    """An sRGB ICC profile (Little CMS's built-in one), embedded in every preset file."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+@dataclass(frozen=True)
+class ExportedImage:
+    """One encoded file of a preset: the bytes, the preset, and the view it shows."""
+
+    data: bytes
+    preset: Preset
+    view: ViewType | None
+    size: tuple[int, int]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.view.value if self.view else 'image'}.{self.preset.extension}"
+
+
+def _hex_rgb(value: str) -> tuple[int, int, int]:
+    value = value.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def _canvas_size(preset: Preset, product: tuple[int, int]) -> tuple[int, int]:
+    if preset.size is not None:
+        return preset.size
+    fill = preset.fill or 1.0
+    w, h = product
+    return max(1, round(w / fill)), max(1, round(h / fill))
+
+
+def _shadow(canvas: tuple[int, int], box: tuple[int, int, int, int]
+            ) -> tuple[Image.Image, tuple[int, int]] | None:
+    """A soft contact shadow under a product standing in ``box``: an "L" patch of how
+    much to darken (0..255) and where it goes: a flat ellipse at the base, blurred,
+    kept clear of the canvas edges."""
+    W, H = canvas
+    x0, _, x1, y1 = box
+    width = x1 - x0
+    half_h = max(2.0, 0.035 * width)
+    blur = max(1.5, 0.012 * max(W, H))
+    pad = int(3 * blur + 2)
+    margin = max(2, round(0.01 * min(W, H)))
+    left, top = max(margin, int(x0 - pad)), max(margin, int(y1 - half_h - pad))
+    right, bottom = min(W - margin, int(x1 + pad)), min(H - margin, int(y1 + half_h + pad))
+    if right <= left or bottom <= top:
+        return None
+    patch = Image.new("L", (right - left, bottom - top), 0)
+    cx = (x0 + x1) / 2 - left
+    cy = y1 - top
+    ImageDraw.Draw(patch).ellipse([cx - 0.47 * width, cy - half_h, cx + 0.47 * width, cy + half_h * 0.6],
+                                  fill=170)
+    patch = patch.filter(ImageFilter.GaussianBlur(blur)).point(lambda v: round(v * 0.7))
+    return patch, (left, top)
+
+
+def frame_cutout(cut: Cutout, preset: Preset, *, view: ViewType | None = None) -> Image.Image:
+    """The product placed for ``preset``: scaled (Lanczos, premultiplied) so its box
+    fits ``fill`` of the canvas on both axes and centred, never cropped; on the preset's
+    background, with the contact shadow under standing views when the preset asks.
+    RGBA for a transparent background, else RGB."""
+    fill = preset.fill or 1.0
+    w, h = cut.size
+    W, H = _canvas_size(preset, (w, h))
+    scale = min(fill * W / w, fill * H / h)
+    nw, nh = max(1, min(W, round(w * scale))), max(1, min(H, round(h * scale)))
+    if (nw, nh) != (w, h):  # Lanczos to shrink; bicubic (as sharp, faster) to enlarge
+        method = Image.Resampling.LANCZOS if nw < w else Image.Resampling.BICUBIC
+        product = cut.premultiplied.resize((nw, nh), method).convert("RGBA")
+    else:
+        product = cut.image()
+    x, y = (W - nw) // 2, (H - nh) // 2
+    standing = view in (None, ViewType.FRONT, ViewType.BACK, ViewType.SIDE)
+    shadow = _shadow((W, H), (x, y, x + nw, y + nh)) if preset.shadow and standing else None
+    if preset.background == TRANSPARENT:
+        canvas = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+        if shadow is not None:
+            patch, at = shadow
+            layer = Image.new("RGBA", patch.size, (0, 0, 0, 0))
+            layer.putalpha(patch)
+            canvas.paste(layer, at)
+        canvas.alpha_composite(product, (x, y))
+        return canvas
+    colour = _hex_rgb(STUDIO_HEX if preset.background == STUDIO else preset.background)
+    canvas = Image.new("RGB", (W, H), colour)
+    if shadow is not None:
+        patch, at = shadow
+        canvas.paste(tuple(round(c * 0.62) for c in colour), (*at, at[0] + patch.width, at[1] + patch.height),
+                     patch)
+    canvas.paste(product, (x, y), product)
+    return canvas
+
+
+def encode(image: Image.Image, preset: Preset) -> bytes:
+    """The image in the preset's format with the sRGB profile embedded, lowering the
+    quality (JPEG, WebP) or raising the compression (PNG) until it fits
+    ``max_bytes``; ``InvalidInput`` when it cannot."""
+    icc = srgb_profile()
+    if preset.format == "JPEG":
+        image = image.convert("RGB")
+        attempts = [{"quality": q} for q in range(preset.quality, 49, -6)]
+    elif preset.format == "WEBP":
+        attempts = [{"quality": q, "method": 4} for q in range(preset.quality, 49, -6)]
+    else:
+        attempts = [{"compress_level": 1}, {"compress_level": 6}, {"compress_level": 9}]
+    size = 0
+    for options in attempts:
+        out = io.BytesIO()
+        image.save(out, format=preset.format, icc_profile=icc, **options)
+        size = out.tell()
+        if size <= preset.max_bytes:
+            return out.getvalue()
+    raise InvalidInput(f"The {preset.label} image would be {size / MB:.1f} MB, over that preset's "
+                       f"{preset.max_bytes / MB:.0f} MB limit.")
+
+
+def render_preset(data: bytes, preset: Preset, *, view: ViewType | None = None) -> ExportedImage:
+    """One stored view rendered for one preset."""
+    if preset.fill is None:  # "original": as generated, re-saved with the profile
+        image = open_png(data)
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    else:
+        image = frame_cutout(cutout(data), preset, view=view)
+    return ExportedImage(encode(image, preset), preset, view, image.size)
+
+
+def _zip(files: Sequence[tuple[str, bytes]]) -> bytes:
     out = io.BytesIO()
-    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms,
-                   loop=0, disposal=1, optimize=False)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            stored = name.endswith((".png", ".jpg", ".webp", ".gif", ".mp4"))
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
     return out.getvalue()
 
 
-__all__ = ["contact_sheet", "turntable_gif", "zip_bundle"]
+def _workers(workers: int | None) -> int:
+    return max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
+
+
+def render_set(images: Mapping[ViewType, bytes], presets: Iterable[str | Preset], *,
+               workers: int | None = None) -> list[ExportedImage]:
+    """Every view × every preset, in preset-table then view order. Cut-outs are made
+    once per view; the work runs on ``workers`` threads (Pillow and numpy release the GIL)."""
+    chosen = resolve_presets(presets)
+    views = [v for v in ALL_VIEWS if v in images]
+    if not views:
+        raise InvalidInput("There are no views to export yet.")
+    jobs = [(p, v) for p in chosen for v in views]
+    with ThreadPoolExecutor(_workers(workers)) as pool:
+        if any(p.fill is not None for p in chosen):
+            list(pool.map(lambda v: cutout(images[v]), views))
+        return list(pool.map(lambda job: render_preset(images[job[1]], job[0], view=job[1]), jobs))
+
+
+def _set_files(rendered: Sequence[ExportedImage], prefix: str = "") -> list[tuple[str, bytes]]:
+    return [(f"{prefix}{item.preset.name}/{item.filename}", item.data) for item in rendered]
+
+
+def export_set(images: Mapping[ViewType, bytes], presets: Iterable[str | Preset], *,
+               features: ExtractedFeatures | None = None, extra: dict[str, Any] | None = None,
+               workers: int | None = None) -> bytes:
+    """A deterministic ZIP: a folder per preset (``amazon/front.jpg`` …), then
+    ``features.json`` and a ``manifest.json`` naming each preset's rules and each
+    file's size and SHA-256."""
+    rendered = render_set(images, presets, workers=workers)
+    files = _set_files(rendered)
+    if features is not None:
+        files.append(("features.json", _json(features.public_json())))
+    files.append(("manifest.json", _json(_manifest(rendered, files, extra))))
+    return _zip(files)
+
+
+def _manifest(rendered: Sequence[ExportedImage], files: Sequence[tuple[str, bytes]],
+              extra: dict[str, Any] | None) -> dict[str, Any]:
+    presets: dict[str, Preset] = {}
+    for item in rendered:
+        presets.setdefault(item.preset.name, item.preset)
+    return {
+        "generator": "viewgen",
+        "format": 2,
+        "presets": [{"name": p.name, "label": p.label, "rules": p.describe()} for p in presets.values()],
+        "files": [{"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                  for name, data in files],
+        "info": extra or {},
+    }
+
+
+def export_batch(products: Mapping[str, Mapping[ViewType, bytes]], presets: Iterable[str | Preset], *,
+                 workers: int | None = None) -> bytes:
+    """One ZIP for many products: ``<name>/<preset>/<view>.<ext>`` and a manifest.
+    Names are made safe for a file system and unique."""
+    chosen = resolve_presets(presets)
+    files: list[tuple[str, bytes]] = []
+    rendered_all: list[ExportedImage] = []
+    used: set[str] = set()
+    for name, images in products.items():
+        folder = _safe_name(name, used)
+        rendered = render_set(images, chosen, workers=workers)
+        rendered_all.extend(rendered)
+        files.extend(_set_files(rendered, prefix=f"{folder}/"))
+    files.append(("manifest.json", _json(_manifest(rendered_all, files, {"products": len(products)}))))
+    return _zip(files)
+
+
+def _safe_name(name: str, used: set[str]) -> str:
+    plain = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    base = "-".join("".join(c if c.isalnum() else " " for c in plain.lower()).split())[:60] or "product"
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}-{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+# --------------------------------------------------------------------------- spin
+
+#: the side views in the order a product turning on a turntable shows them; the
+#: fourth side (the left, opposite ``SIDE``) is not one of viewgen's views
+SPIN_VIEWS: tuple[ViewType, ...] = (ViewType.FRONT, ViewType.SIDE, ViewType.BACK)
+SPIN_SIDES = 4
+
+
+@dataclass
+class Spin:
+    """Frames of a 360° spin (PNG bytes, all one size) in turning order, a label per
+    frame, and ``note``: what is missing, for the person, or empty."""
+
+    frames: list[bytes]
+    labels: list[str]
+    note: str = ""
+    degrees: list[float] = field(default_factory=list)
+
+
+def _fit(image: Image.Image, size: int) -> Image.Image:
+    rgb = _on_white(image)
+    canvas = Image.new("RGB", (size, size), (255, 255, 255))
+    fitted = ImageOps.contain(rgb, (size, size), Image.Resampling.LANCZOS)
+    canvas.paste(fitted, ((size - fitted.width) // 2, (size - fitted.height) // 2))
+    return canvas
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def spin_from_views(images: Mapping[ViewType, bytes], *, size: int = 512) -> Spin:
+    """A provider-made product's spin: front, right side, back, in that order, each at
+    ``size`` square. There is no picture of the left side, so the spin has three of its
+    four quarter turns and says so; a side is never mirrored to stand in for the other."""
+    present = [v for v in SPIN_VIEWS if v in images]
+    if not present:
+        raise InvalidInput("A spin needs the front, side or back view.")
+    frames = [_png(_fit(_open(images[v]), size)) for v in present]
+    missing = [v.label.lower() for v in SPIN_VIEWS if v not in images]
+    note = (f"{len(frames)} of {SPIN_SIDES} sides: there is no picture of the other side"
+            + (f" or the {', '.join(missing)}" if missing else "")
+            + ", so that quarter of the turn is left out rather than mirrored.")
+    degrees = [{ViewType.FRONT: 0.0, ViewType.SIDE: 90.0, ViewType.BACK: 180.0}[v] for v in present]
+    return Spin(frames=frames, labels=[v.label for v in present], note=note, degrees=degrees)
+
+
+def spin_from_model(model: Any, *, frames: int = 36, size: int = 384, logo: bytes | None = None) -> Spin:
+    """An offline product's real spin: the renderer's ``render_spin`` (``frames`` views
+    around the vertical axis, frame 0 the front, turning towards the right side, one
+    scale throughout), each frame PNG at ``size`` square."""
+    from viewgen.providers.offline.camera import render_spin
+
+    if not 1 <= frames <= 360:
+        raise InvalidInput("A spin has between 1 and 360 frames.")
+    views = render_spin(model, frames, (size, size), logo=logo)
+    degrees = [float(v.meta.get("azimuth", i * 360.0 / frames)) for i, v in enumerate(views)]
+    return Spin(frames=[_png(Image.fromarray(v.image, "RGB")) for v in views],
+                labels=[f"{d:.0f}°" for d in degrees], degrees=degrees)
+
+
+def offline_model(text: str | None, feedback: Sequence[str], seed: int,
+                  front: bytes | None = None) -> Any | None:
+    """The offline renderer's model of a described product, or None when the product
+    was not made by it (a provider's images, or a reference photo): the front view must
+    carry the renderer's metadata chunk with the model's dimensions."""
+    if not text or front is None:
+        return None
+    try:
+        meta = (getattr(_open(front), "text", None) or {}).get("viewgen:model")
+    except Exception:
+        return None
+    try:
+        described = isinstance(json.loads(meta).get("dimensions_cm"), dict) if meta else False
+    except (ValueError, AttributeError):
+        described = False
+    if not described:  # a photo-based render has no model to turn
+        return None
+    from viewgen.providers.offline.model import build_model
+
+    return build_model(text, tuple(str(f) for f in feedback), int(seed))
+
+
+def _frames_rgb(frames: Sequence[bytes]) -> list[Image.Image]:
+    if not frames:
+        raise InvalidInput("A spin needs at least one frame.")
+    images = [_on_white(_open(f)) for f in frames]
+    size = images[0].size
+    return [im if im.size == size else im.resize(size, Image.Resampling.LANCZOS) for im in images]
+
+
+def spin_gif(frames: Sequence[bytes], *, frame_ms: int = 80) -> bytes:
+    """The spin as a looping GIF (one shared palette, so colours do not flicker)."""
+    images = _frames_rgb(frames)
+    strip = Image.new("RGB", (images[0].width, images[0].height * len(images)))
+    for i, im in enumerate(images):
+        strip.paste(im, (0, i * im.height))
+    palette = strip.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    quantised = [im.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG) for im in images]
+    out = io.BytesIO()
+    quantised[0].save(out, format="GIF", save_all=True, append_images=quantised[1:], duration=frame_ms,
+                      loop=0, disposal=1, optimize=False)
+    return out.getvalue()
+
+
+def spin_webp(frames: Sequence[bytes], *, frame_ms: int = 80, quality: int = 82) -> bytes:
+    """The spin as a looping animated WebP."""
+    images = _frames_rgb(frames)
+    out = io.BytesIO()
+    images[0].save(out, format="WEBP", save_all=True, append_images=images[1:], duration=frame_ms,
+                   loop=0, quality=quality, method=4, icc_profile=srgb_profile())
+    return out.getvalue()
+
+
+def spin_mp4(frames: Sequence[bytes], *, fps: int = 12, turns: int = 2) -> bytes:
+    """The spin as an H.264 MP4 (yuv420p, plays everywhere), ``turns`` times round, made
+    with the ffmpeg that the imageio-ffmpeg wheel ships."""
+    import imageio_ffmpeg
+
+    images = _frames_rgb(frames)
+    w, h = images[0].size
+    w2, h2 = w - w % 2, h - h % 2  # yuv420p needs even sides
+    raw = [np.ascontiguousarray(np.asarray(im)[:h2, :w2]) for im in images]
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "spin.mp4")
+        writer = imageio_ffmpeg.write_frames(path, (w2, h2), fps=fps, codec="libx264", quality=7,
+                                             pix_fmt_out="yuv420p", macro_block_size=1,
+                                             ffmpeg_log_level="error",
+                                             output_params=["-movflags", "+faststart"])
+        writer.send(None)
+        for _ in range(max(1, turns)):
+            for frame in raw:
+                writer.send(frame)
+        writer.close()
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+def turntable_gif(images: dict[ViewType, bytes], *, frame_ms: int = 600, max_side: int = 512) -> bytes:
+    """A looping GIF of the side views in turning order: front → side → back (views that
+    are missing are skipped; a front alone gives a one-frame GIF). The other side is
+    not one of the views, and mirroring a side would show a different product, so it is
+    left out."""
+    present = [v for v in SPIN_VIEWS if v in images]
+    if not present:
+        raise ValueError("turntable_gif needs at least one of the front, side or back views")
+    base = _open(images[present[0]]).size
+    scale = min(1.0, max_side / max(base))
+    size = (max(1, round(base[0] * scale)), max(1, round(base[1] * scale)))
+    frames = []
+    for view in present:
+        canvas = Image.new("RGB", size, (255, 255, 255))
+        fitted = ImageOps.contain(_on_white(_open(images[view])), size, Image.Resampling.LANCZOS)
+        canvas.paste(fitted, ((size[0] - fitted.width) // 2, (size[1] - fitted.height) // 2))
+        frames.append(_png(canvas))
+    return spin_gif(frames, frame_ms=frame_ms)
+
+
+__all__ = [
+    "SPIN_VIEWS",
+    "ExportedImage",
+    "Spin",
+    "contact_sheet",
+    "encode",
+    "export_batch",
+    "export_set",
+    "frame_cutout",
+    "offline_model",
+    "render_preset",
+    "render_set",
+    "spin_from_model",
+    "spin_from_views",
+    "spin_gif",
+    "spin_mp4",
+    "spin_webp",
+    "srgb_profile",
+    "turntable_gif",
+    "zip_bundle",
+]

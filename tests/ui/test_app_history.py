@@ -65,7 +65,8 @@ def test_history_lists_my_products_and_regenerates_views(app, app_member, made) 
     assert captions or app.image
     assert "**Revision 2** · " in " ".join(texts(app, "markdown"))
     assert "Feedback: “thicker rim”" in texts(app, "markdown")
-    assert len(app.get("download_button")) == 2
+    assert [b.key for b in app.get("download_button")] == ["hist_dl_zip", "hist_dl_sheet",
+                                                           "hist_exp_download_set"]
 
 
 def test_history_regenerate_refuses_without_credits(app, app_member, made, app_repo) -> None:
