@@ -164,15 +164,6 @@ def test_mappings_are_documented_and_monotonic() -> None:
     assert consistency.WEAK_SCORE == 70
 
 
-def test_scoring_is_fast() -> None:
-    import time
-
-    views = product_views(size=1024)
-    start = time.perf_counter()
-    score_views(views[ViewType.FRONT], others(views), features_for())
-    assert time.perf_counter() - start < 3.0
-
-
 colour = st.tuples(*(st.integers(0, 255),) * 3)
 
 

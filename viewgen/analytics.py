@@ -39,7 +39,6 @@ CSV_MAX_ROWS = 100_000
 """The most rows a CSV download holds; the page says so when a table is larger."""
 
 LEDGER_STATES = ("granted", "reserved", "committed", "refunded")
-CALL_OUTCOMES = ("ok", "failed")
 HISTORY_REASONS = ("rejected", "replaced")
 
 
