@@ -13,7 +13,7 @@ import re
 
 import streamlit as st
 
-from viewgen import ALL_VIEWS, Approval, Status, ViewType
+from viewgen import ALL_VIEWS, OTHER_VIEWS, Approval, Status, ViewType
 from viewgen.ui import components, guard, state
 from viewgen.ui.state import Action, Step, Upload
 
@@ -234,21 +234,23 @@ def draw_input() -> None:
     with left:
         st.subheader("What are we making?")
         state.restore(state.W_GEN_TEXT, state.GEN_TEXT, "")
-        st.text_area(
+        # no max_chars: the browser would drop a longer paste without a word; the length
+        # is checked here and by Studio.start_front, and the text stays in the box
+        text = st.text_area(
             "Product description", key=state.W_GEN_TEXT, height=120,
-            max_chars=settings.max_text_chars,
             placeholder="e.g. A navy leather messenger bag with a tan shoulder strap and "
                         "brass buckles",
             help="Colours, materials and parts you mention are kept in every view.",
         )
+        text_length(text or "")
         photo, logo = st.columns(2)
         with photo:
             upload_field("Reference photo (optional)", state.W_GEN_REFERENCE,
                          state.GEN_REFERENCE, "Use a photo of the product instead of, or as "
-                         "well as, a description.")
+                         "well as, a description.", what="reference photo")
         with logo:
             upload_field("Logo (optional)", state.W_GEN_LOGO, state.GEN_LOGO,
-                         "Placed on the front and kept on the other views.")
+                         "Placed on the front and kept on the other views.", what="logo")
         st.caption(f"PNG, JPEG or WebP, up to {settings.max_upload_mb} MB each. "
                    "Write a description, upload a photo, or both.")
         st.button(f"Generate the front view · {components.credits_label(prices.front)}",
@@ -258,14 +260,39 @@ def draw_input() -> None:
         price_card(balance)
 
 
-def upload_field(label: str, widget: str, plain: str, help_text: str) -> None:
+def text_length(text: str) -> None:
+    """The description's length against the limit; over it, why it cannot be used yet."""
+    limit, length = settings.max_text_chars, len(text.strip())
+    if length > limit:
+        st.warning(f"The description is {length:,} characters long; the limit is {limit:,}. "
+                   f"Shorten it by {length - limit:,} characters: your text stays here.",
+                   icon=":material/short_text:")
+    elif length:
+        st.caption(f"{length:,}/{limit:,} characters")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def upload_problem(data: bytes, what: str) -> str | None:
+    """Why an uploaded file cannot be used (Studio's own check), or None: checked before
+    it is previewed, so a text file named .png is a message, not a crash."""
+    _, error = components.attempt(studio.clean_image, data, what=what)
+    return error
+
+
+def upload_field(label: str, widget: str, plain: str, help_text: str, *, what: str) -> None:
     kept: Upload | None = state.get(plain)
     uploaded = st.file_uploader(label, type=IMAGE_TYPES, key=state.upload_key(widget),
                                 help=help_text, max_upload_size=settings.max_upload_mb)
     if uploaded is not None:
-        st.image(uploaded.getvalue(), width=140)
+        if problem := upload_problem(uploaded.getvalue(), what):
+            st.error(problem, icon=":material/broken_image:")
+        else:
+            st.image(uploaded.getvalue(), width=140)
     elif kept is not None:
-        st.image(kept.data, width=140, caption=f"{kept.name} · {kept.size_label}")
+        if problem := upload_problem(kept.data, what):
+            st.error(problem, icon=":material/broken_image:")
+        else:
+            st.image(kept.data, width=140, caption=f"{kept.name} · {kept.size_label}")
         st.button("Remove", key=f"remove_{plain}", on_click=forget_upload, args=(plain, widget),
                   type="tertiary", icon=":material/close:")
 
@@ -335,8 +362,20 @@ def draw_review(approval: Approval) -> None:
             st.subheader("Review the front view")
             st.markdown("If it looks right, approve it: its colours, materials and shape then "
                         "anchor the **back, side, top and bottom** views, generated next.")
-            st.button(f"Approve · {components.credits_label(prices.for_views(4))} for 4 views",
-                      type="primary", on_click=queue, args=(Action("approve"),), key="approve",
+            views_price = prices.for_views(len(OTHER_VIEWS))
+            balance, _ = components.attempt(studio.balance, user)
+            short = balance is not None and balance < views_price
+            if short:
+                st.warning(f"Approving starts the back, side, top and bottom views, which cost "
+                           f"{components.credits_label(views_price)}; you have "
+                           f"{components.credits_label(balance)}. Ask an admin for more "
+                           "credits, or start over with a new product.",
+                           icon=":material/savings:")
+                st.button("Start over with a new product", on_click=start_new,
+                          key="start_over_short", icon=":material/restart_alt:")
+            st.button(f"Approve · {components.credits_label(views_price)} for "
+                      f"{len(OTHER_VIEWS)} views", type="primary", disabled=short,
+                      on_click=queue, args=(Action("approve"),), key="approve",
                       icon=":material/check:")
             st.divider()
             with st.form("reject_form", border=False):
