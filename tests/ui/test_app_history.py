@@ -40,12 +40,15 @@ def test_history_lists_my_products_and_regenerates_views(app, app_member, made) 
     app.button(key=f"open_{first.id}").click().run()
     no_exceptions(app)
     assert "green ceramic mug" in texts(app, "subheader")
-    assert "“make the handle bigger”" in texts(app, "markdown")  # the rejected front
     assert [t.label for t in app.tabs] == ["Views", "Timeline", "Compare", "Regenerate",
                                             "Download"]
+    _open_tab(app, "Timeline")
+    assert "“make the handle bigger”" in texts(app, "markdown")  # the rejected front
+    _open_tab(app, "Compare")
     assert any("Only one revision so far" in i for i in texts(app, "info"))
 
     before = studio.balance(app_member)
+    _open_tab(app, "Regenerate")
     app.button_group(key=state.W_HIST_VIEWS).set_value(["top", "side"]).run()
     assert any("2 views × 1 credit = **2 credits**" in c for c in texts(app, "caption"))
     app.text_area(key=state.W_HIST_FEEDBACK).input("thicker rim")
@@ -59,13 +62,80 @@ def test_history_lists_my_products_and_regenerates_views(app, app_member, made) 
     assert revisions[-1].changes_made["modifications"] == "thicker rim"
 
     # compare: the two revisions of the top view side by side
+    _open_tab(app, "Compare")
     assert app.segmented_control(key=state.W_HIST_COMPARE_VIEW).value in (ViewType.TOP,
                                                                          ViewType.SIDE)
     captions = [c for c in texts(app, "caption") if "revision" in c]
     assert captions or app.image
+    _open_tab(app, "Timeline")
     assert "**Revision 2** · " in " ".join(texts(app, "markdown"))
     assert "Feedback: “thicker rim”" in texts(app, "markdown")
+    _open_tab(app, "Download")
     assert len(app.get("download_button")) == 2
+
+
+def _open_tab(at, label: str):
+    """Click a tab of the open product (the page keeps the open tab in session state)."""
+    at.session_state[state.W_HIST_TAB] = label
+    at.run()
+    no_exceptions(at)
+    return at
+
+
+def _regenerate(at, views: list[str], feedback: str) -> None:
+    _open_tab(at, "Regenerate")
+    at.button_group(key=state.W_HIST_VIEWS).set_value(views).run()
+    at.text_area(key=state.W_HIST_FEEDBACK).input(feedback)
+    at.button(key="regenerate").click().run()
+    no_exceptions(at)
+
+
+def test_after_a_new_revision_compare_and_download_show_the_newest(app, app_member,
+                                                                   made) -> None:
+    _, first, _ = made
+    signed_in(app, app_member)
+    app.switch_page("pages/history.py").run()
+    app.button(key=f"open_{first.id}").click().run()
+    _open_tab(app, "Download")
+    assert app.selectbox(key=state.W_HIST_DOWNLOAD).value == 1
+
+    _regenerate(app, ["back"], "darker glaze")
+    assert "Revision 2 saved" in " ".join(texts(app, "success"))
+    _open_tab(app, "Download")
+    assert app.selectbox(key=state.W_HIST_DOWNLOAD).value == 2
+    assert [b.label for b in app.get("download_button")][0] == "ZIP of revision 2"
+    _open_tab(app, "Compare")
+    assert (app.selectbox(key=state.W_HIST_COMPARE_A).value,
+            app.selectbox(key=state.W_HIST_COMPARE_B).value) == (1, 2)
+    app.selectbox(key=state.W_HIST_COMPARE_A).set_value(2).run()  # look around
+
+    _regenerate(app, ["side"], "show the handle")
+    assert "Revision 3 saved" in " ".join(texts(app, "success"))
+    _open_tab(app, "Compare")
+    assert (app.selectbox(key=state.W_HIST_COMPARE_A).value,
+            app.selectbox(key=state.W_HIST_COMPARE_B).value) == (2, 3)
+    assert app.segmented_control(key=state.W_HIST_COMPARE_VIEW).value == ViewType.SIDE
+    _open_tab(app, "Download")
+    assert app.selectbox(key=state.W_HIST_DOWNLOAD).value == 3
+
+
+def test_clicking_in_compare_right_after_a_regeneration_stays_in_compare(app, app_member,
+                                                                         made) -> None:
+    _, first, _ = made
+    signed_in(app, app_member)
+    app.switch_page("pages/history.py").run()
+    app.button(key=f"open_{first.id}").click().run()
+    _regenerate(app, ["top"], "flatter lid")
+    assert texts(app, "success")  # the banner above the tabs, shown once
+    _open_tab(app, "Compare")
+    app.segmented_control(key=state.W_HIST_COMPARE_VIEW).set_value(ViewType.BACK).run()
+    no_exceptions(app)
+    assert not texts(app, "success")  # the banner has gone: the layout above changed
+    assert app.session_state[state.W_HIST_TAB] == "Compare"
+    assert app.segmented_control(key=state.W_HIST_COMPARE_VIEW).value == ViewType.BACK
+    assert "View" in [s.label for s in app.get("button_group")]
+    assert [t.label for t in app.tabs] == ["Views", "Timeline", "Compare", "Regenerate",
+                                            "Download"]
 
 
 def test_history_regenerate_refuses_without_credits(app, app_member, made, app_repo) -> None:
@@ -78,6 +148,7 @@ def test_history_regenerate_refuses_without_credits(app, app_member, made, app_r
     signed_in(app, app_member)
     app.switch_page("pages/history.py").run()
     app.button(key=f"open_{first.id}").click().run()
+    _open_tab(app, "Regenerate")
     app.button_group(key=state.W_HIST_VIEWS).set_value(["back"]).run()
     app.button(key="regenerate").click().run()
     no_exceptions(app)

@@ -68,7 +68,7 @@ HIST_VIEWS = "hist_views"  # views chosen for regeneration (plain copy)
 HIST_FEEDBACK = "hist_feedback"  # regeneration feedback (plain copy)
 W_HIST_VIEWS = "w_hist_views"
 W_HIST_FEEDBACK = "w_hist_feedback"
-W_HIST_TAB = "w_hist_tab"
+W_HIST_TAB = "w_hist_tab"  # the open tab of the product on the right (kept across runs)
 W_HIST_COMPARE_VIEW = "w_hist_compare_view"
 W_HIST_COMPARE_A = "w_hist_compare_a"
 W_HIST_COMPARE_B = "w_hist_compare_b"
@@ -91,6 +91,7 @@ GENERATE_KEYS = (
     GEN_STEP, GEN_APPROVAL, GEN_TEXT, GEN_REFERENCE, GEN_LOGO, GEN_FEEDBACK,
     GEN_ACTION, GEN_BATCH, GEN_ERROR, W_GEN_TEXT, W_GEN_FEEDBACK,
 )
+HIST_REVISION_PICKS = (W_HIST_COMPARE_VIEW, W_HIST_COMPARE_A, W_HIST_COMPARE_B, W_HIST_DOWNLOAD)
 HISTORY_KEYS = (
     HIST_SELECTED, HIST_ACTION, HIST_BATCH, HIST_ERROR, HIST_VIEWS, HIST_FEEDBACK,
     W_HIST_VIEWS, W_HIST_FEEDBACK, W_HIST_COMPARE_VIEW, W_HIST_COMPARE_A, W_HIST_COMPARE_B,
