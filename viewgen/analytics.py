@@ -38,6 +38,7 @@ c = t.generation_calls
 cd = rollups.calls_daily
 ld = rollups.ledger_daily
 ad = rollups.approvals_daily
+hd = rollups.history_daily
 
 CSV_MAX_ROWS = 100_000
 """The most rows a CSV download holds; the page says so when a table is larger."""
@@ -259,8 +260,9 @@ def rejections_per_view(repo: Repository, actor: User,
     """Rejected fronts and replaced (regenerated) images, per view type."""
 
     def work(tx: Tx, dialect: str) -> pd.DataFrame:
-        stmt = _where(select(h.c.view_type, h.c.reason, func.count()), h, filters, dialect)
-        rows = tx.conn.execute(stmt.group_by(h.c.view_type, h.c.reason))
+        images = func.sum(hd.c.images)
+        stmt = _days(select(hd.c.view_type, hd.c.reason, images), hd, filters)
+        rows = tx.conn.execute(stmt.group_by(hd.c.view_type, hd.c.reason).having(images > 0))
         frame = _frame(rows, ["view", "reason", "count"])
         order = {v.value: i for i, v in enumerate(ALL_VIEWS)}
         return frame.sort_values(["view", "reason"], key=lambda s: s.map(order)
@@ -385,7 +387,8 @@ def revision_history(repo: Repository, actor: User, filters: Filters = Filters()
             h.c.approval_id, h.c.image_key,
         ).join(u, u.c.id == h.c.user_id), h, filters, dialect)
         stmt = stmt.where(*extra).order_by(h.c.created_at.desc(), h.c.id.desc())
-        return _page(tx, stmt, _count(h, filters, dialect, *extra), [
+        counted = [hd.c.reason.in_(reasons)] if reasons else []
+        return _page(tx, stmt, _rolled_count(hd.c.images, hd, filters, *counted), [
             "created", "user", "view", "reason", "feedback", "approval_id", "image_key",
         ], limit, offset)
 

@@ -72,6 +72,16 @@ approvals_daily = Table(
     PrimaryKeyConstraint("day", "user_id", "status"),
 )
 
+history_daily = Table(
+    "admin_history_daily", metadata,
+    Column("day", Date, nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("view_type", String(16), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("images", Integer, nullable=False, default=0),
+    PrimaryKeyConstraint("day", "user_id", "view_type", "reason"),
+)
+
 
 @dataclass(frozen=True)
 class Rollup:
@@ -108,6 +118,9 @@ ROLLUPS = (
         "first_try": f"CASE WHEN {APPROVED} AND {{r}}.rejection_count = 0 THEN 1 ELSE 0 END",
         "rejections_approved": f"CASE WHEN {APPROVED} THEN {{r}}.rejection_count ELSE 0 END",
     }, watch=("created_at", "user_id", "status", "approved_at", "rejection_count")),
+    Rollup(history_daily, "view_revision_history", ("user_id", "view_type", "reason"), {
+        "images": "1",
+    }, watch=("created_at", "user_id", "view_type", "reason")),
 )
 
 
@@ -213,7 +226,7 @@ BEGIN
     CREATE ROLE viewgen_admin NOLOGIN NOINHERIT;  -- as supabase/policies.sql makes it
   END IF;
   FOREACH t IN ARRAY ARRAY['admin_calls_daily', 'admin_ledger_daily',
-                           'admin_approvals_daily'] LOOP
+                           'admin_approvals_daily', 'admin_history_daily'] LOOP
     EXECUTE format('REVOKE ALL ON TABLE %I FROM PUBLIC', t);
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN
       EXECUTE format('REVOKE ALL ON TABLE %I FROM anon', t);
