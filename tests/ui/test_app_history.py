@@ -155,3 +155,26 @@ def test_history_regenerate_refuses_without_credits(app, app_member, made, app_r
     assert texts(app, "error") == [
         "1 view(s) cost 1 credits and you have 0. Ask an admin for more credits."]
     assert [r.revision_number for r in studio.revisions(app_member, first.id)] == [1]
+
+
+def test_features_that_could_not_be_measured_read_as_words(app, app_member, made,
+                                                           app_repo) -> None:
+    from sqlalchemy import select, update
+
+    from viewgen.store import SYSTEM
+    from viewgen.store import schema as t
+
+    _, first, _ = made
+    a = t.product_view_approvals
+    with app_repo.tx(SYSTEM, write=True) as tx:
+        features = tx.conn.execute(select(a.c.extracted_features)
+                                   .where(a.c.id == first.id)).scalar_one()
+        features["not_measured"] = ["keyElements", "estimatedDimensions"]
+        tx.conn.execute(update(a).where(a.c.id == first.id).values(extracted_features=features))
+    signed_in(app, app_member)
+    app.switch_page("pages/history.py").run()
+    app.button(key=f"open_{first.id}").click().run()
+    no_exceptions(app)
+    captions = " ".join(texts(app, "caption"))
+    assert "Could not be measured from the image: key elements, dimensions" in captions
+    assert "keyElements" not in captions and "estimatedDimensions" not in captions

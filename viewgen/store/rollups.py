@@ -20,6 +20,8 @@ the member cannot read) and a backfill from the rows already there. On PostgreSQ
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -263,3 +265,28 @@ def rebuild(conn: Connection) -> None:
     for rollup in ROLLUPS:
         conn.execute(text(f"DELETE FROM {rollup.name}"))
         conn.execute(text(_backfill(rollup, conn.dialect.name)))
+
+
+@contextmanager
+def bulk_load(conn: Connection) -> Iterator[None]:
+    """Insert many rows with the triggers off, then rebuild every rollup once.
+
+    Call inside the write transaction that inserts: on SQLite it holds the database's
+    write lock, on PostgreSQL ``ALTER TABLE ... DISABLE TRIGGER`` locks the tables, so
+    no other writer's row can slip past the rollups before they are rebuilt.
+    """
+    dialect = conn.dialect.name
+    for rollup in ROLLUPS:
+        if dialect == "postgresql":
+            conn.execute(text(f"ALTER TABLE {rollup.source} DISABLE TRIGGER {rollup.name}_sync"))
+        else:
+            for suffix in ("ins", "upd", "del"):
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {rollup.name}_{suffix}"))
+    yield
+    for rollup in ROLLUPS:
+        if dialect == "postgresql":
+            conn.execute(text(f"ALTER TABLE {rollup.source} ENABLE TRIGGER {rollup.name}_sync"))
+        else:
+            for statement in _sqlite_triggers(rollup):
+                conn.execute(text(statement))
+    rebuild(conn)
