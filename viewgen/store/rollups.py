@@ -10,7 +10,8 @@ The one approximation: ``latency_max_ms`` never goes down when a call row is
 deleted (only a deleted user's rows ever are). ``TRUNCATE`` fires no row trigger, so
 on PostgreSQL a statement trigger empties the rollup with its source (SQLite has no
 ``TRUNCATE``). Filters on the Admin page are whole
-UTC days, so the rollups answer them exactly.
+UTC days, so the rollups answer them exactly. On SQLite they are ``WITHOUT ROWID``
+tables: a range of days is read straight from the primary key's b-tree.
 
 Migration ``0007_admin_rollups`` calls ``install``: tables, triggers (PL/pgSQL
 functions ``SECURITY DEFINER`` on PostgreSQL, so a member's insert can update a table
@@ -50,6 +51,7 @@ calls_daily = Table(
     Column("latency_sum_ms", Float, nullable=False, default=0),
     Column("latency_max_ms", Float),
     PrimaryKeyConstraint("day", "user_id", "provider", "kind"),
+    sqlite_with_rowid=False,
 )
 
 ledger_daily = Table(
@@ -60,6 +62,7 @@ ledger_daily = Table(
     Column("entries", Integer, nullable=False, default=0),
     Column("delta_sum", Integer, nullable=False, default=0),
     PrimaryKeyConstraint("day", "user_id", "state"),
+    sqlite_with_rowid=False,
 )
 
 approvals_daily = Table(
@@ -72,6 +75,7 @@ approvals_daily = Table(
     Column("first_try", Integer, nullable=False, default=0),
     Column("rejections_approved", Integer, nullable=False, default=0),
     PrimaryKeyConstraint("day", "user_id", "status"),
+    sqlite_with_rowid=False,
 )
 
 history_daily = Table(
@@ -82,6 +86,7 @@ history_daily = Table(
     Column("reason", String(32), nullable=False),
     Column("images", Integer, nullable=False, default=0),
     PrimaryKeyConstraint("day", "user_id", "view_type", "reason"),
+    sqlite_with_rowid=False,
 )
 
 
