@@ -233,3 +233,26 @@ def test_rollups_follow_inserts_updates_and_deletes(seeded, admin, member, setti
     assert _rollup_rows(seeded) == kept
     assert analytics.headline(seeded, admin).products == len(
         _rows(seeded, t.product_view_approvals))
+
+
+def test_a_members_writes_reach_the_rollups_that_only_admins_read(repo, admin, member) -> None:
+    """A member's own call and ledger rows update the rollups through the triggers (on
+    PostgreSQL as ``authenticated``, which may not read them); an admin sees them."""
+    from sqlalchemy.exc import DBAPIError
+
+    from viewgen.store import rollups
+
+    with repo.tx(member, write=True) as tx:
+        tx.insert_call(approval=None, view=None, kind="image", provider="offline",
+                       model="offline-renderer", attempts=1, latency_ms=120.0,
+                       outcome="ProviderTimeout")
+        credits.commit(tx, credits.reserve(tx, member.id, 3, "front view", None))
+    h = analytics.headline(repo, admin)
+    assert (h.calls, h.failed_calls, h.mean_latency_ms) == (1, 1, 120.0)
+    assert h.credits_spent == 3
+    users = analytics.users(repo, admin).set_index("email")
+    assert users.loc["member@example.com", "spent"] == 3
+    if repo.dialect == "postgresql":
+        for table in (rollups.calls_daily, rollups.ledger_daily):
+            with pytest.raises(DBAPIError, match="permission denied"), repo.tx(member) as tx:
+                tx.conn.execute(select(table)).all()

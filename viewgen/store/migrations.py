@@ -78,7 +78,4 @@ def _admin_rollups(conn: Connection) -> None:
     # pages walk
     from viewgen.store import rollups
 
-    rollups.install(conn)
-    for table, name in ((schema.view_revision_history, "ix_history_created"),
-                        (schema.revisions, "ix_revisions_created")):
-        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON {table.name} (created_at)"))
+    rollups.install(conn)  # tables, triggers, backfill, privileges, the two indexes

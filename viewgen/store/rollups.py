@@ -251,18 +251,37 @@ EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- a role made m
 END $$"""
 
 
+INDEXES = (  # what the newest-first history and revisions pages walk
+    "CREATE INDEX IF NOT EXISTS ix_history_created ON view_revision_history (created_at)",
+    "CREATE INDEX IF NOT EXISTS ix_revisions_created ON revisions (created_at)",
+)
+
+
+def statements(dialect: str) -> list[str]:
+    """Everything ``install`` runs, in order, as SQL for ``dialect``; safe to run again."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateTable
+
+    compiler = postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()
+    out = [str(CreateTable(table, if_not_exists=True).compile(dialect=compiler)).strip()
+           for table in metadata.sorted_tables]
+    for rollup in ROLLUPS:
+        out += _postgres_triggers(rollup) if dialect == "postgresql" else _sqlite_triggers(rollup)
+        out += [f"DELETE FROM {rollup.name}", _backfill(rollup, dialect)]
+    if dialect == "postgresql":
+        out.append(_PG_PRIVILEGES.strip())
+    return [*out, *INDEXES]
+
+
 def install(conn: Connection) -> None:
     """Create the rollup tables and their triggers, and fill them from existing rows."""
-    dialect = conn.dialect.name
-    metadata.create_all(conn, checkfirst=True)
-    for rollup in ROLLUPS:
-        for statement in (_postgres_triggers(rollup) if dialect == "postgresql"
-                          else _sqlite_triggers(rollup)):
-            conn.execute(text(statement))
-        conn.execute(text(f"DELETE FROM {rollup.name}"))
-        conn.execute(text(_backfill(rollup, dialect)))
-    if dialect == "postgresql":
-        conn.execute(text(_PG_PRIVILEGES))
+    for statement in statements(conn.dialect.name):
+        conn.execute(text(statement))
+
+
+def postgres_sql() -> str:
+    """``install`` as one script, for ``supabase/schema.sql``."""
+    return "\n\n".join(f"{statement.strip()};" for statement in statements("postgresql")) + "\n"
 
 
 def rebuild(conn: Connection) -> None:
