@@ -272,11 +272,16 @@ def text_length(text: str) -> None:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def upload_problem(data: bytes, what: str) -> str | None:
-    """Why an uploaded file cannot be used (Studio's own check), or None: checked before
-    it is previewed, so a text file named .png is a message, not a crash."""
+def _upload_problem(data: bytes, what: str, limits: tuple[int, int]) -> str | None:
     _, error = components.attempt(studio.clean_image, data, what=what)
     return error
+
+
+def upload_problem(data: bytes, what: str) -> str | None:
+    """Why an uploaded file cannot be used (Studio's own check, cached per file and
+    limits), or None: checked before it is previewed, so a text file named .png is a
+    message, not a crash."""
+    return _upload_problem(data, what, (settings.max_upload_bytes, settings.max_image_pixels))
 
 
 def upload_field(label: str, widget: str, plain: str, help_text: str, *, what: str) -> None:
