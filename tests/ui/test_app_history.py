@@ -103,7 +103,7 @@ def test_after_a_new_revision_compare_and_download_show_the_newest(app, app_memb
     assert "Revision 2 saved" in " ".join(texts(app, "success"))
     _open_tab(app, "Download")
     assert app.selectbox(key=state.W_HIST_DOWNLOAD).value == 2
-    assert [b.label for b in app.get("download_button")][0] == "ZIP of revision 2"
+    assert app.get("download_button")[0].label == "ZIP of revision 2"
     _open_tab(app, "Compare")
     assert (app.selectbox(key=state.W_HIST_COMPARE_A).value,
             app.selectbox(key=state.W_HIST_COMPARE_B).value) == (1, 2)
