@@ -172,6 +172,9 @@ def _frame(rows, columns: list[str]) -> pd.DataFrame:
 
 def _read(repo: Repository, actor: User, work: Callable[[Tx, str], Any]) -> Any:
     _require_admin(actor)
+    if repo.dialect == "postgresql":  # the rollups' pending deltas first
+        with repo.tx(actor, write=True) as tx:
+            rollups.fold(tx.conn)
     with repo.tx(actor) as tx:
         return work(tx, repo.dialect)
 

@@ -13,10 +13,18 @@ on PostgreSQL a statement trigger empties the rollup with its source (SQLite has
 UTC days, so the rollups answer them exactly. On SQLite they are ``WITHOUT ROWID``
 tables: a range of days is read straight from the primary key's b-tree.
 
+On PostgreSQL, where transactions run side by side, a trigger does not touch the rollup:
+it appends its share to the rollup's ``_delta`` table (an upsert would lock one rollup
+row per key in statement order, and two of one person's transactions deadlocked on
+them), and a reader calls ``fold`` (``admin_rollups_fold()``) first, which moves the
+deltas into the rollups, one folder at a time. SQLite has one writer at a time, so
+its triggers upsert the rollups directly.
+
 Migration ``0007_admin_rollups`` calls ``install``: tables, triggers (PL/pgSQL
-functions ``SECURITY DEFINER`` on PostgreSQL, so a member's insert can update a table
+functions ``SECURITY DEFINER`` on PostgreSQL, so a member's insert can add to tables
 the member cannot read) and a backfill from the rows already there. On PostgreSQL only
-``viewgen_admin`` may read them (members and ``anon`` get nothing, RLS on).
+``viewgen_admin`` may read the rollups and run the fold (members and ``anon`` get
+nothing, RLS on); the deltas are the owner's alone.
 """
 
 from __future__ import annotations
@@ -172,7 +180,40 @@ def _sqlite_triggers(rollup: Rollup) -> list[str]:
     ]
 
 
+def _delta_insert(rollup: Rollup, row: str, sign: str) -> str:
+    """One row's share (sign '+') or its removal ('-') appended to the rollup's deltas."""
+    columns = ["day", *rollup.keys, *rollup.sums]
+    values = [day_sql(f"{row}.created_at", "postgresql"), *(f"{row}.{k}" for k in rollup.keys),
+              *(f"{sign}({expr.format(r=row)})" for expr in rollup.sums.values())]
+    if rollup.maximum and sign == "+":
+        columns.append(rollup.maximum[0])
+        values.append(rollup.maximum[1].format(r=row))
+    return (f"INSERT INTO {rollup.name}_delta ({', '.join(columns)}) "
+            f"VALUES ({', '.join(values)})")
+
+
+def _fold(rollup: Rollup) -> str:
+    """Move the deltas into the rollup, summed per key (one folder at a time)."""
+    keys = ", ".join(["day", *rollup.keys])
+    columns = [*rollup.keys, *rollup.sums]
+    picked = [f"SUM({c})" for c in rollup.sums]
+    updates = [f"{c} = {rollup.name}.{c} + excluded.{c}" for c in rollup.sums]
+    if rollup.maximum:
+        column = rollup.maximum[0]
+        columns.append(column)
+        picked.append(f"MAX({column})")
+        updates.append(f"{column} = GREATEST({rollup.name}.{column}, excluded.{column})")
+    return (f"WITH moved AS (DELETE FROM {rollup.name}_delta RETURNING *) "
+            f"INSERT INTO {rollup.name} (day, {', '.join(columns)}) "
+            f"SELECT {keys}, {', '.join(picked)} FROM moved GROUP BY {keys} "
+            f"ON CONFLICT ({keys}) DO UPDATE SET {', '.join(updates)}")
+
+
 def _postgres_triggers(rollup: Rollup) -> list[str]:
+    # Writers only append to an unindexed delta table: an upsert into the rollup itself
+    # would lock one row per (day, user, ...) in whatever order a transaction's
+    # statements run, and two of one person's transactions deadlocked on them. Readers
+    # fold the deltas in first (admin_rollups_fold), one folder at a time.
     name, source = rollup.name, rollup.source
     changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in rollup.watch)
     function = f"""
@@ -183,10 +224,10 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    {_upsert(rollup, 'OLD', '-', 'postgresql')};
+    {_delta_insert(rollup, 'OLD', '-')};
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    {_upsert(rollup, 'NEW', '+', 'postgresql')};
+    {_delta_insert(rollup, 'NEW', '+')};
   END IF;
   RETURN NULL;
 END
@@ -196,11 +237,13 @@ $fn$"""
 CREATE OR REPLACE FUNCTION {name}_truncate() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
 BEGIN
+  DELETE FROM {name}_delta;
   DELETE FROM {name};
   RETURN NULL;
 END
 $fn$"""
     return [
+        f"CREATE TABLE IF NOT EXISTS {name}_delta (LIKE {name} INCLUDING DEFAULTS)",
         function,
         emptied,
         f"DROP TRIGGER IF EXISTS {name}_sync ON {source}",
@@ -210,6 +253,20 @@ $fn$"""
         f"CREATE TRIGGER {name}_truncate AFTER TRUNCATE ON {source} "
         f"FOR EACH STATEMENT EXECUTE FUNCTION {name}_truncate()",
     ]
+
+
+def _postgres_folder() -> str:
+    body = ";\n  ".join(_fold(rollup) for rollup in ROLLUPS)
+    return f"""
+CREATE OR REPLACE FUNCTION admin_rollups_fold() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(hashtext('viewgen admin_rollups_fold')) THEN
+    RETURN;  -- another reader is folding; its result is as good
+  END IF;
+  {body};
+END
+$fn$"""
 
 
 def _backfill(rollup: Rollup, dialect: str) -> str:
@@ -233,7 +290,9 @@ BEGIN
     CREATE ROLE viewgen_admin NOLOGIN NOINHERIT;  -- as supabase/policies.sql makes it
   END IF;
   FOREACH t IN ARRAY ARRAY['admin_calls_daily', 'admin_ledger_daily',
-                           'admin_approvals_daily', 'admin_history_daily'] LOOP
+                           'admin_approvals_daily', 'admin_history_daily',
+                           'admin_calls_daily_delta', 'admin_ledger_daily_delta',
+                           'admin_approvals_daily_delta', 'admin_history_daily_delta'] LOOP
     EXECUTE format('REVOKE ALL ON TABLE %I FROM PUBLIC', t);
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN
       EXECUTE format('REVOKE ALL ON TABLE %I FROM anon', t);
@@ -241,12 +300,16 @@ BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
       EXECUTE format('REVOKE ALL ON TABLE %I FROM authenticated', t);
     END IF;
-    EXECUTE format('GRANT SELECT ON TABLE %I TO viewgen_admin', t);
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('DROP POLICY IF EXISTS admin_reads ON %I', t);
-    EXECUTE format('CREATE POLICY admin_reads ON %I FOR SELECT TO viewgen_admin USING (true)',
-                   t);
+    IF t NOT LIKE '%_delta' THEN  -- the deltas: only the owner's functions touch them
+      EXECUTE format('GRANT SELECT ON TABLE %I TO viewgen_admin', t);
+      EXECUTE format('DROP POLICY IF EXISTS admin_reads ON %I', t);
+      EXECUTE format('CREATE POLICY admin_reads ON %I FOR SELECT TO viewgen_admin '
+                     'USING (true)', t);
+    END IF;
   END LOOP;
+  REVOKE ALL ON FUNCTION admin_rollups_fold() FROM PUBLIC;
+  GRANT EXECUTE ON FUNCTION admin_rollups_fold() TO viewgen_admin;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- a role made meanwhile
 END $$"""
 
@@ -266,10 +329,13 @@ def statements(dialect: str) -> list[str]:
     out = [str(CreateTable(table, if_not_exists=True).compile(dialect=compiler)).strip()
            for table in metadata.sorted_tables]
     for rollup in ROLLUPS:
-        out += _postgres_triggers(rollup) if dialect == "postgresql" else _sqlite_triggers(rollup)
+        if dialect == "postgresql":
+            out += [*_postgres_triggers(rollup), f"DELETE FROM {rollup.name}_delta"]
+        else:
+            out += _sqlite_triggers(rollup)
         out += [f"DELETE FROM {rollup.name}", _backfill(rollup, dialect)]
     if dialect == "postgresql":
-        out.append(_PG_PRIVILEGES.strip())
+        out += [_postgres_folder().strip(), _PG_PRIVILEGES.strip()]
     return [*out, *INDEXES]
 
 
@@ -284,9 +350,18 @@ def postgres_sql() -> str:
     return "\n\n".join(f"{statement.strip()};" for statement in statements("postgresql")) + "\n"
 
 
+def fold(conn: Connection) -> None:
+    """Bring the rollups up to date before reading them (PostgreSQL folds its deltas;
+    SQLite's triggers already wrote the rollups)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT admin_rollups_fold()"))
+
+
 def rebuild(conn: Connection) -> None:
     """Recompute every rollup from the raw rows (after a bulk load with triggers off)."""
     for rollup in ROLLUPS:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"DELETE FROM {rollup.name}_delta"))
         conn.execute(text(f"DELETE FROM {rollup.name}"))
         conn.execute(text(_backfill(rollup, conn.dialect.name)))
 
