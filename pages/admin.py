@@ -170,7 +170,8 @@ def charts(filters: Filters) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("##### Mean provider latency per day")
-        chart_or_empty(data["latency"], lambda df: alt.Chart(df).mark_line().encode(
+        # points as well as lines: one day of data is one point, which a line cannot draw
+        chart_or_empty(data["latency"], lambda df: alt.Chart(df).mark_line(point=True).encode(
             x=alt.X("day:T", title=None),
             y=alt.Y("mean_latency_ms:Q", title="Mean latency (ms)"),
             color=alt.Color("provider:N", title=None, legend=alt.Legend(orient="top")),
@@ -326,17 +327,24 @@ def users_tab() -> None:
         st.download_button("Download CSV", on_click="ignore", icon=":material/download:",
                            key="csv_users", file_name="viewgen-users.csv", mime="text/csv",
                            data=lambda: csvsafe.frame_to_csv(people.drop(columns=["user_id"])))
-    with right, st.form("grant_form"):
+    with right:
         st.markdown("#### Grant credits")
         emails = dict(zip(people["user_id"], people["email"], strict=True))
         balances = dict(zip(people["user_id"], people["balance"], strict=True))
-        st.selectbox("User", list(emails), key=state.W_GRANT_USER,
-                     format_func=lambda uid: f"{emails[uid]} · {balances[uid]:,} credits")
-        st.number_input("Credits", min_value=1, max_value=100_000, value=20, step=5,
-                        key=state.W_GRANT_AMOUNT)
-        st.text_input("Reason", value="admin grant", max_chars=64, key=state.W_GRANT_REASON)
-        st.form_submit_button("Grant credits", type="primary", on_click=grant, args=(emails,),
-                              key="grant_submit", icon=":material/add_card:")
+        # the options are emails only: a label holding the balance would go stale in the
+        # browser after a grant; the balance is read afresh below on every run
+        chosen = st.selectbox("User", list(emails), key=state.W_GRANT_USER,
+                              format_func=lambda uid: emails[uid])
+        if chosen in balances:
+            st.caption(f"Balance now: **{components.credits_label(int(balances[chosen]))}**")
+        with st.form("grant_form", border=False):
+            st.number_input("Credits", min_value=1, max_value=100_000, value=20, step=5,
+                            key=state.W_GRANT_AMOUNT)
+            st.text_input("Reason", value="admin grant", max_chars=64,
+                          key=state.W_GRANT_REASON)
+            st.form_submit_button("Grant credits", type="primary", on_click=grant,
+                                  args=(emails,), key="grant_submit",
+                                  icon=":material/add_card:")
 
 
 # ---------------------------------------------------------------------- the page

@@ -16,7 +16,7 @@ import re
 
 import streamlit as st
 
-from viewgen import ALL_VIEWS, Approval, Status, ViewType
+from viewgen import ALL_VIEWS, OTHER_VIEWS, Approval, Status, ViewType
 from viewgen.domain import RetryMode
 from viewgen.ui import components, exports_panel, guard, state
 from viewgen.ui import qa as qa_panel
@@ -189,21 +189,23 @@ def draw_input() -> None:
     with left:
         st.subheader("What are we making?")
         state.restore(state.W_GEN_TEXT, state.GEN_TEXT, "")
-        st.text_area(
+        # no max_chars: the browser would drop a longer paste without a word; the length
+        # is checked here and by Studio.start_front, and the text stays in the box
+        text = st.text_area(
             "Product description", key=state.W_GEN_TEXT, height=120,
-            max_chars=settings.max_text_chars,
             placeholder="e.g. A navy leather messenger bag with a tan shoulder strap and "
                         "brass buckles",
             help="Colours, materials and parts you mention are kept in every view.",
         )
+        text_length(text or "")
         photo, logo = st.columns(2)
         with photo:
             upload_field("Reference photo (optional)", state.W_GEN_REFERENCE,
                          state.GEN_REFERENCE, "Use a photo of the product instead of, or as "
-                         "well as, a description.")
+                         "well as, a description.", what="reference photo")
         with logo:
             upload_field("Logo (optional)", state.W_GEN_LOGO, state.GEN_LOGO,
-                         "Placed on the front and kept on the other views.")
+                         "Placed on the front and kept on the other views.", what="logo")
         st.caption(f"PNG, JPEG or WebP, up to {settings.max_upload_mb} MB each. "
                    "Write a description, upload a photo, or both.")
         st.button(f"Generate the front view · {components.credits_label(prices.front)}",
@@ -213,14 +215,44 @@ def draw_input() -> None:
         price_card(balance)
 
 
-def upload_field(label: str, widget: str, plain: str, help_text: str) -> None:
+def text_length(text: str) -> None:
+    """The description's length against the limit; over it, why it cannot be used yet."""
+    limit, length = settings.max_text_chars, len(text.strip())
+    if length > limit:
+        st.warning(f"The description is {length:,} characters long; the limit is {limit:,}. "
+                   f"Shorten it by {length - limit:,} characters: your text stays here.",
+                   icon=":material/short_text:")
+    elif length:
+        st.caption(f"{length:,}/{limit:,} characters")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _upload_problem(data: bytes, what: str, limits: tuple[int, int]) -> str | None:
+    _, error = components.attempt(studio.clean_image, data, what=what)
+    return error
+
+
+def upload_problem(data: bytes, what: str) -> str | None:
+    """Why an uploaded file cannot be used (Studio's own check, cached per file and
+    limits), or None: checked before it is previewed, so a text file named .png is a
+    message, not a crash."""
+    return _upload_problem(data, what, (settings.max_upload_bytes, settings.max_image_pixels))
+
+
+def upload_field(label: str, widget: str, plain: str, help_text: str, *, what: str) -> None:
     kept: Upload | None = state.get(plain)
     uploaded = st.file_uploader(label, type=IMAGE_TYPES, key=state.upload_key(widget),
                                 help=help_text, max_upload_size=settings.max_upload_mb)
     if uploaded is not None:
-        st.image(uploaded.getvalue(), width=140)
+        if problem := upload_problem(uploaded.getvalue(), what):
+            st.error(problem, icon=":material/broken_image:")
+        else:
+            st.image(uploaded.getvalue(), width=140)
     elif kept is not None:
-        st.image(kept.data, width=140, caption=f"{kept.name} · {kept.size_label}")
+        if problem := upload_problem(kept.data, what):
+            st.error(problem, icon=":material/broken_image:")
+        else:
+            st.image(kept.data, width=140, caption=f"{kept.name} · {kept.size_label}")
         st.button("Remove", key=f"remove_{plain}", on_click=forget_upload, args=(plain, widget),
                   type="tertiary", icon=":material/close:")
 
@@ -304,9 +336,21 @@ def draw_review(approval: Approval) -> None:
             st.markdown("If it looks right, approve it: its colours, materials and shape then "
                         "anchor the **back, side, top and bottom** views, generated next.")
             views_price = prices.quote_views(approval).credits
-            st.button("Approve" + (f" · {components.credits_label(views_price)} for 4 views"
+            balance, _ = components.attempt(studio.balance, user)
+            short = balance is not None and balance < views_price
+            if short:
+                st.warning(f"Approving starts the back, side, top and bottom views, which cost "
+                           f"{components.credits_label(views_price)}; you have "
+                           f"{components.credits_label(balance)}. Ask an admin for more "
+                           "credits, or start over with a new product.",
+                           icon=":material/savings:")
+                st.button("Start over with a new product", on_click=start_new,
+                          key="start_over_short", icon=":material/restart_alt:")
+            st.button("Approve" + (f" · {components.credits_label(views_price)} for "
+                                   f"{len(OTHER_VIEWS)} views"
                                    if views_price else " · the other views are included"),
-                      type="primary", on_click=queue, args=(Action("approve"),), key="approve",
+                      type="primary", disabled=short,
+                      on_click=queue, args=(Action("approve"),), key="approve",
                       icon=":material/check:")
             st.divider()
             with st.form("reject_form", border=False):

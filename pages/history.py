@@ -21,6 +21,7 @@ user, svc = guard.require_user("History", page="pages/history.py")
 studio, settings = svc.studio, svc.settings
 prices = studio.prices
 PAGE_SIZE = 8
+TABS = ["Views", "Timeline", "Compare", "Regenerate", "Download"]
 
 STATUS_LABELS = {
     Status.INPUT: ("Started", "gray"),
@@ -103,7 +104,8 @@ def regenerate(approval: Approval, action: Action) -> None:
         revisions, _ = components.attempt(studio.revisions, user, approval.id)
         landed = [o.view.value for o in batch.outcomes if o.ok]
         if landed and revisions:
-            state.drop(state.HIST_VIEWS, state.HIST_FEEDBACK)
+            # Compare and Download start again from the newest revision
+            state.drop(state.HIST_VIEWS, state.HIST_FEEDBACK, *state.HIST_REVISION_PICKS)
             state.flash("success", f"Revision {revisions[-1].revision_number} saved: "
                                    f"regenerated {', '.join(landed)}.")
             status.update(label="Checking consistency…")
@@ -202,21 +204,16 @@ def detail(approval_id: str) -> None:
     revisions = revisions or []
     history, _ = components.attempt(studio.history, user, approval.id)
     history = history or []
-    views, timeline, compare, regen, download = st.tabs(
-        ["Views", "Timeline", "Compare", "Regenerate", "Download"])
-    with views:
-        current_views(approval)
-    with timeline:
-        revision_timeline(revisions, history)
-    with compare:
-        compare_revisions(revisions)
-    with regen:
-        regenerate_form(approval)
-    with download:
-        download_revision(approval, revisions)
-        if not approval.missing_views:
-            st.divider()
-            exports_panel.approval_exports(studio, user, approval, key="hist_exp")
+    # the open tab is kept in session state, so a rerun whose layout above the tabs
+    # changed (a banner gone) does not send the person back to Views; only it is drawn
+    tabs = st.tabs(TABS, key=state.W_HIST_TAB, on_change="rerun")
+    drawers = (lambda: current_views(approval), lambda: revision_timeline(revisions, history),
+               lambda: compare_revisions(revisions), lambda: regenerate_form(approval),
+               lambda: download_and_export(approval, revisions))
+    for tab, draw in zip(tabs, drawers, strict=True):
+        if tab.open:
+            with tab:
+                draw()
 
 
 def current_views(approval: Approval) -> None:
@@ -345,6 +342,13 @@ def regenerate_form(approval: Approval) -> None:
               type="primary",
               key="regenerate", on_click=queue_regenerate, disabled=not count,
               icon=":material/refresh:")
+
+
+def download_and_export(approval, revisions) -> None:
+    download_revision(approval, revisions)
+    if not approval.missing_views:
+        st.divider()
+        exports_panel.approval_exports(studio, user, approval, key="hist_exp")
 
 
 def download_revision(approval: Approval, revisions: list[Revision]) -> None:

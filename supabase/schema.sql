@@ -281,7 +281,8 @@ insert into schema_migrations (name, applied_at) values
   ('0003_sessions', now()),
   ('0004_durable_jobs', now()),
   ('0006_dimensions', now()),
-  ('0005_api_tokens', now())
+  ('0005_api_tokens', now()),
+  ('0007_admin_rollups', now())
 on conflict (name) do nothing;
 
 -- ============================================================================
@@ -566,3 +567,259 @@ create policy "viewgen members remove own objects" on storage.objects
   for delete to authenticated
   using (bucket_id in ('images', 'uploads', 'products')
          and (storage.foldername(name))[1] = (select auth.uid())::text);
+
+-- ============================================================================
+-- 5. The Admin page's daily rollups and their triggers (viewgen/store/rollups.py)
+-- ============================================================================
+
+CREATE TABLE IF NOT EXISTS admin_approvals_daily (
+	day DATE NOT NULL, 
+	user_id VARCHAR(36) NOT NULL, 
+	status VARCHAR(32) NOT NULL, 
+	products INTEGER NOT NULL, 
+	approved INTEGER NOT NULL, 
+	first_try INTEGER NOT NULL, 
+	rejections_approved INTEGER NOT NULL, 
+	PRIMARY KEY (day, user_id, status)
+);
+
+CREATE TABLE IF NOT EXISTS admin_calls_daily (
+	day DATE NOT NULL, 
+	user_id VARCHAR(36) NOT NULL, 
+	provider VARCHAR(32) NOT NULL, 
+	kind VARCHAR(16) NOT NULL, 
+	calls INTEGER NOT NULL, 
+	failures INTEGER NOT NULL, 
+	latency_sum_ms FLOAT NOT NULL, 
+	latency_max_ms FLOAT, 
+	PRIMARY KEY (day, user_id, provider, kind)
+);
+
+CREATE TABLE IF NOT EXISTS admin_history_daily (
+	day DATE NOT NULL, 
+	user_id VARCHAR(36) NOT NULL, 
+	view_type VARCHAR(16) NOT NULL, 
+	reason VARCHAR(32) NOT NULL, 
+	images INTEGER NOT NULL, 
+	PRIMARY KEY (day, user_id, view_type, reason)
+);
+
+CREATE TABLE IF NOT EXISTS admin_ledger_daily (
+	day DATE NOT NULL, 
+	user_id VARCHAR(36) NOT NULL, 
+	state VARCHAR(16) NOT NULL, 
+	entries INTEGER NOT NULL, 
+	delta_sum INTEGER NOT NULL, 
+	PRIMARY KEY (day, user_id, state)
+);
+
+CREATE TABLE IF NOT EXISTS admin_calls_daily_delta (LIKE admin_calls_daily INCLUDING DEFAULTS);
+
+CREATE OR REPLACE FUNCTION admin_calls_daily_sync() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NOT (OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.provider IS DISTINCT FROM NEW.provider OR OLD.kind IS DISTINCT FROM NEW.kind OR OLD.outcome IS DISTINCT FROM NEW.outcome OR OLD.latency_ms IS DISTINCT FROM NEW.latency_ms) THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    INSERT INTO admin_calls_daily_delta (day, user_id, provider, kind, calls, failures, latency_sum_ms) VALUES (((OLD.created_at) AT TIME ZONE 'UTC')::date, OLD.user_id, OLD.provider, OLD.kind, -(1), -(CASE WHEN OLD.outcome <> 'ok' THEN 1 ELSE 0 END), -(OLD.latency_ms));
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO admin_calls_daily_delta (day, user_id, provider, kind, calls, failures, latency_sum_ms, latency_max_ms) VALUES (((NEW.created_at) AT TIME ZONE 'UTC')::date, NEW.user_id, NEW.provider, NEW.kind, +(1), +(CASE WHEN NEW.outcome <> 'ok' THEN 1 ELSE 0 END), +(NEW.latency_ms), NEW.latency_ms);
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION admin_calls_daily_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  DELETE FROM admin_calls_daily_delta;
+  DELETE FROM admin_calls_daily;
+  RETURN NULL;
+END
+$fn$;
+
+DROP TRIGGER IF EXISTS admin_calls_daily_sync ON generation_calls;
+
+CREATE TRIGGER admin_calls_daily_sync AFTER INSERT OR UPDATE OR DELETE ON generation_calls FOR EACH ROW EXECUTE FUNCTION admin_calls_daily_sync();
+
+DROP TRIGGER IF EXISTS admin_calls_daily_truncate ON generation_calls;
+
+CREATE TRIGGER admin_calls_daily_truncate AFTER TRUNCATE ON generation_calls FOR EACH STATEMENT EXECUTE FUNCTION admin_calls_daily_truncate();
+
+DELETE FROM admin_calls_daily_delta;
+
+DELETE FROM admin_calls_daily;
+
+INSERT INTO admin_calls_daily (day, user_id, provider, kind, calls, failures, latency_sum_ms, latency_max_ms) SELECT ((r.created_at) AT TIME ZONE 'UTC')::date, r.user_id, r.provider, r.kind, SUM(1), SUM(CASE WHEN r.outcome <> 'ok' THEN 1 ELSE 0 END), SUM(r.latency_ms), MAX(r.latency_ms) FROM generation_calls r GROUP BY ((r.created_at) AT TIME ZONE 'UTC')::date, r.user_id, r.provider, r.kind;
+
+CREATE TABLE IF NOT EXISTS admin_ledger_daily_delta (LIKE admin_ledger_daily INCLUDING DEFAULTS);
+
+CREATE OR REPLACE FUNCTION admin_ledger_daily_sync() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NOT (OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.state IS DISTINCT FROM NEW.state OR OLD.delta IS DISTINCT FROM NEW.delta) THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    INSERT INTO admin_ledger_daily_delta (day, user_id, state, entries, delta_sum) VALUES (((OLD.created_at) AT TIME ZONE 'UTC')::date, OLD.user_id, OLD.state, -(1), -(OLD.delta));
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO admin_ledger_daily_delta (day, user_id, state, entries, delta_sum) VALUES (((NEW.created_at) AT TIME ZONE 'UTC')::date, NEW.user_id, NEW.state, +(1), +(NEW.delta));
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION admin_ledger_daily_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  DELETE FROM admin_ledger_daily_delta;
+  DELETE FROM admin_ledger_daily;
+  RETURN NULL;
+END
+$fn$;
+
+DROP TRIGGER IF EXISTS admin_ledger_daily_sync ON credit_ledger;
+
+CREATE TRIGGER admin_ledger_daily_sync AFTER INSERT OR UPDATE OR DELETE ON credit_ledger FOR EACH ROW EXECUTE FUNCTION admin_ledger_daily_sync();
+
+DROP TRIGGER IF EXISTS admin_ledger_daily_truncate ON credit_ledger;
+
+CREATE TRIGGER admin_ledger_daily_truncate AFTER TRUNCATE ON credit_ledger FOR EACH STATEMENT EXECUTE FUNCTION admin_ledger_daily_truncate();
+
+DELETE FROM admin_ledger_daily_delta;
+
+DELETE FROM admin_ledger_daily;
+
+INSERT INTO admin_ledger_daily (day, user_id, state, entries, delta_sum) SELECT ((r.created_at) AT TIME ZONE 'UTC')::date, r.user_id, r.state, SUM(1), SUM(r.delta) FROM credit_ledger r GROUP BY ((r.created_at) AT TIME ZONE 'UTC')::date, r.user_id, r.state;
+
+CREATE TABLE IF NOT EXISTS admin_approvals_daily_delta (LIKE admin_approvals_daily INCLUDING DEFAULTS);
+
+CREATE OR REPLACE FUNCTION admin_approvals_daily_sync() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NOT (OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.status IS DISTINCT FROM NEW.status OR OLD.approved_at IS DISTINCT FROM NEW.approved_at OR OLD.rejection_count IS DISTINCT FROM NEW.rejection_count) THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    INSERT INTO admin_approvals_daily_delta (day, user_id, status, products, approved, first_try, rejections_approved) VALUES (((OLD.created_at) AT TIME ZONE 'UTC')::date, OLD.user_id, OLD.status, -(1), -(CASE WHEN OLD.approved_at IS NOT NULL THEN 1 ELSE 0 END), -(CASE WHEN OLD.approved_at IS NOT NULL AND OLD.rejection_count = 0 THEN 1 ELSE 0 END), -(CASE WHEN OLD.approved_at IS NOT NULL THEN OLD.rejection_count ELSE 0 END));
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO admin_approvals_daily_delta (day, user_id, status, products, approved, first_try, rejections_approved) VALUES (((NEW.created_at) AT TIME ZONE 'UTC')::date, NEW.user_id, NEW.status, +(1), +(CASE WHEN NEW.approved_at IS NOT NULL THEN 1 ELSE 0 END), +(CASE WHEN NEW.approved_at IS NOT NULL AND NEW.rejection_count = 0 THEN 1 ELSE 0 END), +(CASE WHEN NEW.approved_at IS NOT NULL THEN NEW.rejection_count ELSE 0 END));
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION admin_approvals_daily_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  DELETE FROM admin_approvals_daily_delta;
+  DELETE FROM admin_approvals_daily;
+  RETURN NULL;
+END
+$fn$;
+
+DROP TRIGGER IF EXISTS admin_approvals_daily_sync ON product_view_approvals;
+
+CREATE TRIGGER admin_approvals_daily_sync AFTER INSERT OR UPDATE OR DELETE ON product_view_approvals FOR EACH ROW EXECUTE FUNCTION admin_approvals_daily_sync();
+
+DROP TRIGGER IF EXISTS admin_approvals_daily_truncate ON product_view_approvals;
+
+CREATE TRIGGER admin_approvals_daily_truncate AFTER TRUNCATE ON product_view_approvals FOR EACH STATEMENT EXECUTE FUNCTION admin_approvals_daily_truncate();
+
+DELETE FROM admin_approvals_daily_delta;
+
+DELETE FROM admin_approvals_daily;
+
+INSERT INTO admin_approvals_daily (day, user_id, status, products, approved, first_try, rejections_approved) SELECT ((r.created_at) AT TIME ZONE 'UTC')::date, r.user_id, r.status, SUM(1), SUM(CASE WHEN r.approved_at IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN r.approved_at IS NOT NULL AND r.rejection_count = 0 THEN 1 ELSE 0 END), SUM(CASE WHEN r.approved_at IS NOT NULL THEN r.rejection_count ELSE 0 END) FROM product_view_approvals r GROUP BY ((r.created_at) AT TIME ZONE 'UTC')::date, r.user_id, r.status;
+
+CREATE TABLE IF NOT EXISTS admin_history_daily_delta (LIKE admin_history_daily INCLUDING DEFAULTS);
+
+CREATE OR REPLACE FUNCTION admin_history_daily_sync() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NOT (OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.view_type IS DISTINCT FROM NEW.view_type OR OLD.reason IS DISTINCT FROM NEW.reason) THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    INSERT INTO admin_history_daily_delta (day, user_id, view_type, reason, images) VALUES (((OLD.created_at) AT TIME ZONE 'UTC')::date, OLD.user_id, OLD.view_type, OLD.reason, -(1));
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO admin_history_daily_delta (day, user_id, view_type, reason, images) VALUES (((NEW.created_at) AT TIME ZONE 'UTC')::date, NEW.user_id, NEW.view_type, NEW.reason, +(1));
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION admin_history_daily_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  DELETE FROM admin_history_daily_delta;
+  DELETE FROM admin_history_daily;
+  RETURN NULL;
+END
+$fn$;
+
+DROP TRIGGER IF EXISTS admin_history_daily_sync ON view_revision_history;
+
+CREATE TRIGGER admin_history_daily_sync AFTER INSERT OR UPDATE OR DELETE ON view_revision_history FOR EACH ROW EXECUTE FUNCTION admin_history_daily_sync();
+
+DROP TRIGGER IF EXISTS admin_history_daily_truncate ON view_revision_history;
+
+CREATE TRIGGER admin_history_daily_truncate AFTER TRUNCATE ON view_revision_history FOR EACH STATEMENT EXECUTE FUNCTION admin_history_daily_truncate();
+
+DELETE FROM admin_history_daily_delta;
+
+DELETE FROM admin_history_daily;
+
+INSERT INTO admin_history_daily (day, user_id, view_type, reason, images) SELECT ((r.created_at) AT TIME ZONE 'UTC')::date, r.user_id, r.view_type, r.reason, SUM(1) FROM view_revision_history r GROUP BY ((r.created_at) AT TIME ZONE 'UTC')::date, r.user_id, r.view_type, r.reason;
+
+CREATE OR REPLACE FUNCTION admin_rollups_fold() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(hashtext('viewgen admin_rollups_fold')) THEN
+    RETURN;  -- another reader is folding; its result is as good
+  END IF;
+  WITH moved AS (DELETE FROM admin_calls_daily_delta RETURNING *) INSERT INTO admin_calls_daily (day, user_id, provider, kind, calls, failures, latency_sum_ms, latency_max_ms) SELECT day, user_id, provider, kind, SUM(calls), SUM(failures), SUM(latency_sum_ms), MAX(latency_max_ms) FROM moved GROUP BY day, user_id, provider, kind ON CONFLICT (day, user_id, provider, kind) DO UPDATE SET calls = admin_calls_daily.calls + excluded.calls, failures = admin_calls_daily.failures + excluded.failures, latency_sum_ms = admin_calls_daily.latency_sum_ms + excluded.latency_sum_ms, latency_max_ms = GREATEST(admin_calls_daily.latency_max_ms, excluded.latency_max_ms);
+  WITH moved AS (DELETE FROM admin_ledger_daily_delta RETURNING *) INSERT INTO admin_ledger_daily (day, user_id, state, entries, delta_sum) SELECT day, user_id, state, SUM(entries), SUM(delta_sum) FROM moved GROUP BY day, user_id, state ON CONFLICT (day, user_id, state) DO UPDATE SET entries = admin_ledger_daily.entries + excluded.entries, delta_sum = admin_ledger_daily.delta_sum + excluded.delta_sum;
+  WITH moved AS (DELETE FROM admin_approvals_daily_delta RETURNING *) INSERT INTO admin_approvals_daily (day, user_id, status, products, approved, first_try, rejections_approved) SELECT day, user_id, status, SUM(products), SUM(approved), SUM(first_try), SUM(rejections_approved) FROM moved GROUP BY day, user_id, status ON CONFLICT (day, user_id, status) DO UPDATE SET products = admin_approvals_daily.products + excluded.products, approved = admin_approvals_daily.approved + excluded.approved, first_try = admin_approvals_daily.first_try + excluded.first_try, rejections_approved = admin_approvals_daily.rejections_approved + excluded.rejections_approved;
+  WITH moved AS (DELETE FROM admin_history_daily_delta RETURNING *) INSERT INTO admin_history_daily (day, user_id, view_type, reason, images) SELECT day, user_id, view_type, reason, SUM(images) FROM moved GROUP BY day, user_id, view_type, reason ON CONFLICT (day, user_id, view_type, reason) DO UPDATE SET images = admin_history_daily.images + excluded.images;
+END
+$fn$;
+
+DO $$
+DECLARE t text;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'viewgen_admin') THEN
+    CREATE ROLE viewgen_admin NOLOGIN NOINHERIT;  -- as supabase/policies.sql makes it
+  END IF;
+  FOREACH t IN ARRAY ARRAY['admin_calls_daily', 'admin_ledger_daily',
+                           'admin_approvals_daily', 'admin_history_daily',
+                           'admin_calls_daily_delta', 'admin_ledger_daily_delta',
+                           'admin_approvals_daily_delta', 'admin_history_daily_delta'] LOOP
+    EXECUTE format('REVOKE ALL ON TABLE %I FROM PUBLIC', t);
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN
+      EXECUTE format('REVOKE ALL ON TABLE %I FROM anon', t);
+    END IF;
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
+      EXECUTE format('REVOKE ALL ON TABLE %I FROM authenticated', t);
+    END IF;
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+    IF t NOT LIKE '%_delta' THEN  -- the deltas: only the owner's functions touch them
+      EXECUTE format('GRANT SELECT ON TABLE %I TO viewgen_admin', t);
+      EXECUTE format('DROP POLICY IF EXISTS admin_reads ON %I', t);
+      EXECUTE format('CREATE POLICY admin_reads ON %I FOR SELECT TO viewgen_admin '
+                     'USING (true)', t);
+    END IF;
+  END LOOP;
+  REVOKE ALL ON FUNCTION admin_rollups_fold() FROM PUBLIC;
+  GRANT EXECUTE ON FUNCTION admin_rollups_fold() TO viewgen_admin;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- a role made meanwhile
+END $$;
+
+CREATE INDEX IF NOT EXISTS ix_history_created ON view_revision_history (created_at);
+
+CREATE INDEX IF NOT EXISTS ix_revisions_created ON revisions (created_at);

@@ -180,3 +180,82 @@ def test_an_empty_database_gives_empty_answers(repo, admin) -> None:
     assert analytics.generations_per_day(repo, admin).empty
     assert analytics.approvals(repo, admin).total == 0
     assert analytics.approvals(repo, admin).pages == 1
+
+
+def _rollup_rows(repo) -> dict[str, set[tuple]]:
+    """Every rollup's rows that still count something (its first counter is the row
+    count), without latency_max_ms (which a delete does not lower), as tuples."""
+    from viewgen.store import rollups
+
+    out = {}
+    with repo.tx(SYSTEM, write=True) as tx:
+        rollups.fold(tx.conn)
+        for rollup in rollups.ROLLUPS:
+            table = rollup.table
+            columns = [c for c in table.c if c.name != "latency_max_ms"]
+            rows = tx.conn.execute(select(*columns)).all()
+            out[table.name] = {
+                tuple(round(v, 3) if isinstance(v, float) else v for v in row) for row in rows
+                if row._mapping[next(iter(rollup.sums))]}
+    return out
+
+
+def test_rollups_follow_inserts_updates_and_deletes(seeded, admin, member, settings) -> None:
+    """The triggers keep each rollup equal to a GROUP BY of its rows, whatever happens to
+    the rows: a product moving on, a reservation settled or refunded, a user deleted."""
+    from sqlalchemy import delete, update
+
+    from viewgen.store import rollups
+
+    a, lg, c = t.product_view_approvals, t.credit_ledger, t.generation_calls
+    with seeded.tx(SYSTEM, write=True) as tx:
+        conn = tx.conn
+        some = conn.execute(select(a.c.id).where(a.c.status == "front_review")
+                            .limit(5)).scalars().all()
+        conn.execute(update(a).where(a.c.id.in_(some)).values(
+            status="approved", approved_at=NOW, rejection_count=2))
+        first = conn.execute(select(lg.c.id).where(lg.c.state == "committed")
+                             .limit(7)).scalars().all()
+        conn.execute(update(lg).where(lg.c.id.in_(first)).values(state="refunded"))
+        conn.execute(update(c).where(c.c.id.in_(conn.execute(
+            select(c.c.id).where(c.c.outcome == "ok").limit(9)).scalars().all())).values(
+            outcome="ProviderTimeout", latency_ms=60_000.0))
+        moved = conn.execute(select(a.c.id).limit(3)).scalars().all()
+        conn.execute(update(a).where(a.c.id.in_(moved)).values(
+            created_at=NOW - timedelta(days=40)))
+        victim = conn.execute(select(a.c.user_id).where(a.c.user_id != member.id)
+                              .limit(1)).scalar_one()
+        conn.execute(delete(t.users).where(t.users.c.id == victim))
+        credits.grant(tx, member.id, 12, "top-up")
+    kept = _rollup_rows(seeded)
+    assert victim not in {row[1] for rows in kept.values() for row in rows}
+    with seeded.engine.begin() as conn:
+        rollups.rebuild(conn)
+    assert _rollup_rows(seeded) == kept
+    assert analytics.headline(seeded, admin).products == len(
+        _rows(seeded, t.product_view_approvals))
+
+
+def test_a_members_writes_reach_the_rollups_that_only_admins_read(repo, admin, member) -> None:
+    """A member's own call and ledger rows update the rollups through the triggers (on
+    PostgreSQL as ``authenticated``, which may not read them); an admin sees them."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from viewgen.store import rollups
+
+    with repo.tx(member, write=True) as tx:
+        tx.insert_call(approval=None, view=None, kind="image", provider="offline",
+                       model="offline-renderer", attempts=1, latency_ms=120.0,
+                       outcome="ProviderTimeout")
+        credits.commit(tx, credits.reserve(tx, member.id, 3, "front view", None))
+    h = analytics.headline(repo, admin)
+    assert (h.calls, h.failed_calls, h.mean_latency_ms) == (1, 1, 120.0)
+    assert h.credits_spent == 3
+    users = analytics.users(repo, admin).set_index("email")
+    assert users.loc["member@example.com", "spent"] == 3
+    if repo.dialect == "postgresql":
+        for table in (rollups.calls_daily, rollups.ledger_daily, "admin_calls_daily_delta"):
+            with pytest.raises(DBAPIError, match="permission denied"), repo.tx(member) as tx:
+                tx.conn.execute(text(f"SELECT * FROM {table}") if isinstance(table, str)
+                                else select(table)).all()

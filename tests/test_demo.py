@@ -78,3 +78,22 @@ def test_demo_data_command(tmp_path, monkeypatch, capsys) -> None:
     assert "Seeded 40 products" in out and "3 new demo users" in out
     assert "users add you@example.com --admin" in out  # no admin yet: says how to make one
     assert list((tmp_path / "data" / "blobs" / "demo").iterdir())  # the shared images
+
+
+def test_demo_rows_read_as_the_app_writes_them_and_fill_the_rollups(repo, settings) -> None:
+    """SQLAlchemy's own insert stores what the app reads back (timestamps, JSON), errors
+    use proper plurals, and the Admin rollups hold every seeded row after a bulk load."""
+    from viewgen.store import rollups
+
+    seed(repo, settings, approvals=300, users=5, days=20, seed=9, now=NOW)
+    with repo.tx(SYSTEM) as tx:
+        approvals = tx.list_approvals(limit=1000)
+        errors = [row.error for row in approvals if row.error]
+        products = tx.conn.execute(select(func.sum(rollups.approvals_daily.c.products)))
+        calls = tx.conn.execute(select(func.sum(rollups.calls_daily.c.calls))).scalar_one()
+        assert products.scalar_one() == len(approvals) == 300
+        assert calls == _count(repo, t.generation_calls)
+    assert all(a.created_at.tzinfo is not None and a.created_at <= NOW for a in approvals)
+    assert any(a.extracted_features and a.extracted_features.colors for a in approvals)
+    assert errors and not any("(s)" in e for e in errors)
+    assert any(e.startswith("1 view failed") for e in errors)

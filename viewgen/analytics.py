@@ -3,10 +3,11 @@
 Every function takes the Repository and the acting user and refuses anyone but an
 admin (``PermissionDenied``). Aggregation happens in the database (``GROUP BY``,
 ``COUNT``, ``SUM``, ``AVG``) and tables come back one page at a time with their total,
-so the page stays quick with tens of thousands of approvals. Day buckets are the one
-dialect-specific piece: ``date()`` on SQLite (which stores UTC text) and
-``date_trunc('day', ...)`` on PostgreSQL (in UTC). ``grant_credits`` is the page's one
-write, done through ``viewgen.credits`` in a write transaction as the admin.
+so the page stays quick with tens of thousands of approvals. Sums over products, the
+ledger and provider calls read the daily rollups of ``viewgen.store.rollups`` (kept
+exact by triggers), since the filters are whole UTC days; the newest-first tables read
+the rows themselves, one page at a time. ``grant_credits`` is the page's one write,
+done through ``viewgen.credits`` in a write transaction as the admin.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, literal, literal_column, select
+from sqlalchemy import Select, case, func, literal, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from viewgen import credits
 from viewgen.domain import ALL_VIEWS, Status, User
 from viewgen.errors import InvalidInput, PermissionDenied
-from viewgen.store import Repository, Tx
+from viewgen.store import Repository, Tx, rollups
 from viewgen.store import schema as t
 
 a = t.product_view_approvals
@@ -34,12 +35,15 @@ h = t.view_revision_history
 r = t.revisions
 lg = t.credit_ledger
 c = t.generation_calls
+cd = rollups.calls_daily
+ld = rollups.ledger_daily
+ad = rollups.approvals_daily
+hd = rollups.history_daily
 
 CSV_MAX_ROWS = 100_000
 """The most rows a CSV download holds; the page says so when a table is larger."""
 
 LEDGER_STATES = ("granted", "reserved", "committed", "refunded")
-CALL_OUTCOMES = ("ok", "failed")
 HISTORY_REASONS = ("rejected", "replaced")
 
 
@@ -136,6 +140,21 @@ def _where(stmt: Select, table, filters: Filters, dialect: str) -> Select:
     return stmt
 
 
+def _days(stmt: Select, rollup, filters: Filters) -> Select:
+    """The filter bar on a daily rollup: whole UTC days, as the raw rows' bounds are."""
+    if filters.user_id:
+        stmt = stmt.where(rollup.c.user_id == filters.user_id)
+    if filters.start is not None:
+        stmt = stmt.where(rollup.c.day >= filters.start)
+    if filters.end is not None:
+        stmt = stmt.where(rollup.c.day <= filters.end)
+    return stmt
+
+
+def _total(column) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(column), 0)
+
+
 def day_bucket(column, dialect: str) -> ColumnElement[Any]:
     """The UTC day of a timestamp, grouped portably across SQLite and PostgreSQL."""
     if dialect == "postgresql":
@@ -153,6 +172,9 @@ def _frame(rows, columns: list[str]) -> pd.DataFrame:
 
 def _read(repo: Repository, actor: User, work: Callable[[Tx, str], Any]) -> Any:
     _require_admin(actor)
+    if repo.dialect == "postgresql":  # the rollups' pending deltas first
+        with repo.tx(actor, write=True) as tx:
+            rollups.fold(tx.conn)
     with repo.tx(actor) as tx:
         return work(tx, repo.dialect)
 
@@ -164,31 +186,26 @@ def headline(repo: Repository, actor: User, filters: Filters = Filters()) -> Hea
     """Products, approvals (first try and mean rejections), credits and provider calls."""
 
     def work(tx: Tx, dialect: str) -> Headline:
-        approved = a.c.approved_at.is_not(None)
-        products = tx.conn.execute(_where(select(
-            func.count(),
-            func.count(a.c.approved_at),
-            func.coalesce(func.sum(case((a.c.status == Status.COMPLETE.value, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(approved, a.c.rejection_count == 0), 1),
-                                        else_=0)), 0),
-            func.avg(case((approved, a.c.rejection_count), else_=None)),
-        ), a, filters, dialect)).one()
-        ledger = tx.conn.execute(_where(select(
-            func.coalesce(func.sum(case((lg.c.state == "granted", lg.c.delta), else_=0)), 0),
-            func.coalesce(func.sum(case((lg.c.state == "committed", -lg.c.delta), else_=0)), 0),
-        ), lg, filters, dialect)).one()
-        calls = tx.conn.execute(_where(select(
-            func.count(),
-            func.coalesce(func.sum(case((c.c.outcome != "ok", 1), else_=0)), 0),
-            func.avg(c.c.latency_ms),
-        ), c, filters, dialect)).one()
+        products = tx.conn.execute(_days(select(
+            _total(ad.c.products), _total(ad.c.approved),
+            _total(case((ad.c.status == Status.COMPLETE.value, ad.c.products), else_=0)),
+            _total(ad.c.first_try), _total(ad.c.rejections_approved),
+        ), ad, filters)).one()
+        ledger = tx.conn.execute(_days(select(
+            _total(case((ld.c.state == "granted", ld.c.delta_sum), else_=0)),
+            _total(case((ld.c.state == "committed", -ld.c.delta_sum), else_=0)),
+        ), ld, filters)).one()
+        calls = tx.conn.execute(_days(select(
+            _total(cd.c.calls), _total(cd.c.failures), _total(cd.c.latency_sum_ms),
+        ), cd, filters)).one()
+        approved, n_calls = int(products[1]), int(calls[0])
         return Headline(
-            products=int(products[0]), approved=int(products[1]), complete=int(products[2]),
+            products=int(products[0]), approved=approved, complete=int(products[2]),
             first_try_approvals=int(products[3]),
-            mean_rejections=float(products[4]) if products[4] is not None else None,
+            mean_rejections=int(products[4]) / approved if approved else None,
             credits_granted=int(ledger[0]), credits_spent=int(ledger[1]),
-            calls=int(calls[0]), failed_calls=int(calls[1]),
-            mean_latency_ms=float(calls[2]) if calls[2] is not None else None,
+            calls=n_calls, failed_calls=int(calls[1]),
+            mean_latency_ms=float(calls[2]) / n_calls if n_calls else None,
         )
 
     return _read(repo, actor, work)
@@ -208,10 +225,11 @@ def generations_per_day(repo: Repository, actor: User,
     """Products started per UTC day, split into complete / in progress / failed."""
 
     def work(tx: Tx, dialect: str) -> pd.DataFrame:
-        day = day_bucket(a.c.created_at, dialect).label("day")
-        group = status_group(a.c.status).label("outcome")
-        stmt = _where(select(day, group, func.count().label("products")), a, filters, dialect)
-        rows = tx.conn.execute(stmt.group_by(day, group).order_by(day))
+        group = status_group(ad.c.status).label("outcome")
+        products = func.sum(ad.c.products)
+        stmt = _days(select(ad.c.day, group, products), ad, filters)
+        rows = tx.conn.execute(stmt.group_by(ad.c.day, group).having(products > 0)
+                               .order_by(ad.c.day, group))
         frame = _frame(rows, ["day", "outcome", "products"])
         frame["day"] = _as_days(frame["day"])
         return frame
@@ -224,12 +242,10 @@ def credits_per_user(repo: Repository, actor: User, filters: Filters = Filters()
     """The ``top`` users by credits spent (committed), with what they were granted."""
 
     def work(tx: Tx, dialect: str) -> pd.DataFrame:
-        spent = func.coalesce(func.sum(case((lg.c.state == "committed", -lg.c.delta),
-                                            else_=0)), 0).label("spent")
-        granted = func.coalesce(func.sum(case((lg.c.state == "granted", lg.c.delta),
-                                              else_=0)), 0).label("granted")
-        per_user = _where(select(lg.c.user_id, spent, granted), lg, filters, dialect).group_by(
-            lg.c.user_id).subquery()
+        spent = _total(case((ld.c.state == "committed", -ld.c.delta_sum), else_=0))
+        granted = _total(case((ld.c.state == "granted", ld.c.delta_sum), else_=0))
+        per_user = _days(select(ld.c.user_id, spent.label("spent"), granted.label("granted")),
+                         ld, filters).group_by(ld.c.user_id).subquery()
         stmt = (
             select(u.c.email, per_user.c.spent, per_user.c.granted)
             .join(per_user, per_user.c.user_id == u.c.id)
@@ -247,8 +263,9 @@ def rejections_per_view(repo: Repository, actor: User,
     """Rejected fronts and replaced (regenerated) images, per view type."""
 
     def work(tx: Tx, dialect: str) -> pd.DataFrame:
-        stmt = _where(select(h.c.view_type, h.c.reason, func.count()), h, filters, dialect)
-        rows = tx.conn.execute(stmt.group_by(h.c.view_type, h.c.reason))
+        images = func.sum(hd.c.images)
+        stmt = _days(select(hd.c.view_type, hd.c.reason, images), hd, filters)
+        rows = tx.conn.execute(stmt.group_by(hd.c.view_type, hd.c.reason).having(images > 0))
         frame = _frame(rows, ["view", "reason", "count"])
         order = {v.value: i for i, v in enumerate(ALL_VIEWS)}
         return frame.sort_values(["view", "reason"], key=lambda s: s.map(order)
@@ -264,13 +281,12 @@ def provider_activity(repo: Repository, actor: User,
     up (a few hundred rows) without going back to the database."""
 
     def work(tx: Tx, dialect: str) -> pd.DataFrame:
-        day = day_bucket(c.c.created_at, dialect).label("day")
-        failures = func.coalesce(func.sum(case((c.c.outcome != "ok", 1), else_=0)), 0)
-        stmt = _where(select(
-            day, c.c.provider, c.c.kind, func.count(), failures, func.sum(c.c.latency_ms),
-            func.max(c.c.latency_ms),
-        ), c, filters, dialect).group_by(day, c.c.provider, c.c.kind)
-        frame = _frame(tx.conn.execute(stmt.order_by(day, c.c.provider, c.c.kind)), [
+        calls = func.sum(cd.c.calls)
+        stmt = _days(select(
+            cd.c.day, cd.c.provider, cd.c.kind, calls, func.sum(cd.c.failures),
+            func.sum(cd.c.latency_sum_ms), func.max(cd.c.latency_max_ms),
+        ), cd, filters).group_by(cd.c.day, cd.c.provider, cd.c.kind).having(calls > 0)
+        frame = _frame(tx.conn.execute(stmt.order_by(cd.c.day, cd.c.provider, cd.c.kind)), [
             "day", "provider", "kind", "calls", "failures", "latency_sum_ms",
             "max_latency_ms"])
         frame["day"] = _as_days(frame["day"])
@@ -332,6 +348,12 @@ def _count(table, filters: Filters, dialect: str, *extra) -> Select:
     return stmt.where(*extra) if extra else stmt
 
 
+def _rolled_count(column, rollup, filters: Filters, *extra) -> Select:
+    """A table's row count from its daily rollup (``column`` sums to the count)."""
+    stmt = _days(select(_total(column)), rollup, filters)
+    return stmt.where(*extra) if extra else stmt
+
+
 def approvals(repo: Repository, actor: User, filters: Filters = Filters(), *,
               statuses: tuple[str, ...] = (), limit: int | None = 50,
               offset: int = 0) -> TablePage:
@@ -347,7 +369,8 @@ def approvals(repo: Repository, actor: User, filters: Filters = Filters(), *,
             a.c.front_key,
         ).join(u, u.c.id == a.c.user_id).join(p, p.c.id == a.c.project_id), a, filters, dialect)
         stmt = stmt.where(*extra).order_by(a.c.created_at.desc(), a.c.id)
-        return _page(tx, stmt, _count(a, filters, dialect, *extra), [
+        counted = [ad.c.status.in_(statuses)] if statuses else []
+        return _page(tx, stmt, _rolled_count(ad.c.products, ad, filters, *counted), [
             "created", "user", "product", "input", "description", "status", "rejections",
             "views", "approved", "error", "approval_id", "image_key",
         ], limit, offset)
@@ -367,7 +390,8 @@ def revision_history(repo: Repository, actor: User, filters: Filters = Filters()
             h.c.approval_id, h.c.image_key,
         ).join(u, u.c.id == h.c.user_id), h, filters, dialect)
         stmt = stmt.where(*extra).order_by(h.c.created_at.desc(), h.c.id.desc())
-        return _page(tx, stmt, _count(h, filters, dialect, *extra), [
+        counted = [hd.c.reason.in_(reasons)] if reasons else []
+        return _page(tx, stmt, _rolled_count(hd.c.images, hd, filters, *counted), [
             "created", "user", "view", "reason", "feedback", "approval_id", "image_key",
         ], limit, offset)
 
@@ -420,7 +444,8 @@ def ledger(repo: Repository, actor: User, filters: Filters = Filters(), *,
             lg.c.created_at, u.c.email, lg.c.delta, lg.c.state, lg.c.reason, lg.c.approval_id,
         ).join(u, u.c.id == lg.c.user_id), lg, filters, dialect)
         stmt = stmt.where(*extra).order_by(lg.c.created_at.desc(), lg.c.id.desc())
-        return _page(tx, stmt, _count(lg, filters, dialect, *extra), [
+        counted = [ld.c.state.in_(states)] if states else []
+        return _page(tx, stmt, _rolled_count(ld.c.entries, ld, filters, *counted), [
             "created", "user", "credits", "state", "reason", "approval_id",
         ], limit, offset)
 
@@ -442,7 +467,9 @@ def calls(repo: Repository, actor: User, filters: Filters = Filters(), *,
             c.c.attempts, c.c.latency_ms, c.c.outcome, c.c.error, c.c.cost_usd, c.c.approval_id,
         ).join(u, u.c.id == c.c.user_id), c, filters, dialect)
         stmt = stmt.where(*extra).order_by(c.c.created_at.desc(), c.c.id.desc())
-        return _page(tx, stmt, _count(c, filters, dialect, *extra), [
+        counted = {"ok": cd.c.calls - cd.c.failures, "failed": cd.c.failures}.get(
+            outcome or "", cd.c.calls)
+        return _page(tx, stmt, _rolled_count(counted, cd, filters), [
             "created", "user", "provider", "model", "kind", "view", "attempts", "latency_ms",
             "outcome", "error", "cost_usd", "approval_id",
         ], limit, offset)
@@ -455,13 +482,14 @@ def users(repo: Repository, actor: User) -> pd.DataFrame:
 
     def work(tx: Tx, dialect: str) -> pd.DataFrame:
         money = select(
-            lg.c.user_id,
-            func.sum(case((lg.c.state.in_(credits.COUNTED), lg.c.delta), else_=0))
+            ld.c.user_id,
+            func.sum(case((ld.c.state.in_(credits.COUNTED), ld.c.delta_sum), else_=0))
             .label("balance"),
-            func.sum(case((lg.c.state == "committed", -lg.c.delta), else_=0)).label("spent"),
-        ).group_by(lg.c.user_id).subquery()
-        made = select(a.c.user_id, func.count().label("products")).group_by(
-            a.c.user_id).subquery()
+            func.sum(case((ld.c.state == "committed", -ld.c.delta_sum), else_=0))
+            .label("spent"),
+        ).group_by(ld.c.user_id).subquery()
+        made = select(ad.c.user_id, func.sum(ad.c.products).label("products")).group_by(
+            ad.c.user_id).subquery()
         stmt = (
             select(u.c.id, u.c.email, u.c.display_name, u.c.role, u.c.created_at,
                    func.coalesce(money.c.balance, 0), func.coalesce(money.c.spent, 0),

@@ -6,16 +6,17 @@ growing trend, products that were approved first time or after rejections (with 
 feedback that was given), abandoned and failed ones, views that failed and were
 retried, later regenerations with numbered revisions, the credit ledger that pays for
 all of it (with top-up grants so no balance goes negative) and one provider call row
-per call with its latency, outcome and cost. Rows are written with bulk inserts in one
-transaction. A handful of small images are rendered once and shared by every demo row,
-so thumbnails show real pictures. Demo accounts have no password: they cannot sign in.
+per call with its latency, outcome and cost. Rows are written with SQLAlchemy's
+executemany in one transaction, the Admin page's rollups rebuilt once at the end
+(``rollups.bulk_load``) rather than row by row. A handful of small images are rendered
+once and shared by every demo row, so thumbnails show real pictures. Demo accounts have
+no password: they cannot sign in.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import json
 import math
 import random
 import time
@@ -26,13 +27,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
-
 from viewgen import credits
 from viewgen.dimensions import parse_dimensions
 from viewgen.domain import ALL_VIEWS, OTHER_VIEWS, Role, Status, ViewType
 from viewgen.settings import Settings
-from viewgen.store import SYSTEM, Repository
+from viewgen.store import SYSTEM, Repository, rollups
 from viewgen.store import schema as t
 
 DEMO_DOMAIN = "demo.viewgen.example"
@@ -433,7 +432,8 @@ class _Seeder:
         at = batch_end
         if missing:
             row.update(status=Status.APPROVED.value, view_errors=missing,
-                       error=f"{len(missing)} view(s) failed: retry them one by one.",
+                       error=f"{len(missing)} view{'s' if len(missing) != 1 else ''} "
+                             "failed: retry them one by one.",
                        updated_at=at)
             self.rows["approvals"].append(row)
             return
@@ -507,53 +507,10 @@ class _Seeder:
                 balance -= cost
 
 
-def _sqlite_converter(column) -> Callable[[Any], Any] | None:
-    # what SQLAlchemy's SQLite types store: UTC timestamps as text, JSON as text
-    if isinstance(column.type, DateTime):
-        return lambda v: None if v is None else v.isoformat(" ", "microseconds")[:26]
-    if isinstance(column.type, JSON):
-        return lambda v: None if v is None else json.dumps(v)
-    return None
-
-
-def _copy(conn, table, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL's COPY through psycopg, inside the transaction already open."""
-    from psycopg.types.json import Jsonb
-
-    columns = list(rows[0])
-    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
-    cursor = conn.connection.driver_connection.cursor()
-    sql = "COPY {} ({}) FROM STDIN".format(table.name, ", ".join(columns))
-    with cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row([Jsonb(row[name]) if name in json_columns and row[name] is not None
-                            else row[name] for name in columns])
-
-
-def _bulk(conn, table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows. On SQLite, straight through the driver's executemany (the
-    per-row parameter processing of SQLAlchemy costs more than the insert itself); on
-    PostgreSQL with psycopg, COPY; elsewhere SQLAlchemy's batched multi-row VALUES."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        _copy(conn, table, rows)
-        return
-    if conn.dialect.name != "sqlite":
-        for i in range(0, len(rows), CHUNK):
-            conn.execute(table.insert(), rows[i:i + CHUNK])
-        return
-    columns = list(rows[0])
-    convert = [_sqlite_converter(table.c[name]) for name in columns]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        table.name, ", ".join(columns), ", ".join("?" * len(columns)))
-    values = [[row[name] for name in columns] for row in rows]
-    for index, fn in enumerate(convert):
-        if fn is not None:
-            for record in values:
-                record[index] = fn(record[index])
-    for i in range(0, len(values), CHUNK):
-        conn.exec_driver_sql(sql, [tuple(record) for record in values[i:i + CHUNK]])
+def _insert(conn, table, rows: list[dict[str, Any]]) -> None:
+    """SQLAlchemy's executemany, a chunk at a time (multi-row VALUES on PostgreSQL)."""
+    for i in range(0, len(rows), CHUNK):
+        conn.execute(table.insert(), rows[i:i + CHUNK])
 
 
 def seed(repo: Repository, settings: Settings, *, approvals: int, users: int = 25,
@@ -605,13 +562,14 @@ def seed(repo: Repository, settings: Settings, *, approvals: int, users: int = 2
         conn = tx.conn
         if conn.dialect.name == "sqlite":  # random-key indexes thrash the default 2 MB cache
             conn.exec_driver_sql("PRAGMA cache_size=-262144")
-        _bulk(conn, t.users, new_users)
-        _bulk(conn, t.projects, seeder.rows["projects"])
-        _bulk(conn, t.product_view_approvals, seeder.rows["approvals"])
-        _bulk(conn, t.view_revision_history, seeder.rows["history"])
-        _bulk(conn, t.revisions, seeder.rows["revisions"])
-        _bulk(conn, t.credit_ledger, seeder.rows["ledger"])
-        _bulk(conn, t.generation_calls, seeder.rows["calls"])
+        with rollups.bulk_load(conn):  # one rebuild of the Admin rollups, not a row at a time
+            _insert(conn, t.users, new_users)
+            _insert(conn, t.projects, seeder.rows["projects"])
+            _insert(conn, t.product_view_approvals, seeder.rows["approvals"])
+            _insert(conn, t.view_revision_history, seeder.rows["history"])
+            _insert(conn, t.revisions, seeder.rows["revisions"])
+            _insert(conn, t.credit_ledger, seeder.rows["ledger"])
+            _insert(conn, t.generation_calls, seeder.rows["calls"])
     return Seeded(
         users=len(new_users), approvals=approvals,
         rows={"projects": len(seeder.rows["projects"]),

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT, TIMEOUT, no_exceptions, signed_in, texts
 from streamlit.testing.v1 import AppTest
 
-from viewgen import credits
+from viewgen import analytics, credits
 from viewgen.demo import DEMO_DOMAIN, seed
 from viewgen.ui import state
 
@@ -104,3 +104,39 @@ def test_admin_grants_credits(app, app_admin, app_member, app_repo) -> None:
         app, "success")
     with app_repo.tx(app_admin) as tx:
         assert credits.balance(tx, app_member.id) == 75
+
+
+def test_the_grant_form_shows_the_new_balance_after_a_grant(app, app_admin, app_member) -> None:
+    signed_in(app, app_admin)
+    app.switch_page("pages/admin.py").run()
+    app.query_params[state.W_ADMIN_TAB] = "Users & credits"
+    app.run()
+    box = app.selectbox(key=state.W_GRANT_USER)
+    box.select(app_member.id)
+    app.number_input(key=state.W_GRANT_AMOUNT).set_value(25)
+    app.button(key="grant_submit").click().run()
+    no_exceptions(app)
+    box = app.selectbox(key=state.W_GRANT_USER)
+    assert box.value == app_member.id  # still the person just granted to
+    # labels that never change (a label with the balance went stale in the browser)
+    assert box.options == ["ada@example.com", "max@example.com"]
+    assert "Balance now: **75 credits**" in texts(app, "caption")
+    frame = app.dataframe[0].value
+    assert int(frame.loc[frame["email"] == "max@example.com", "balance"].iloc[0]) == 75
+
+
+def test_latency_per_day_shows_points_with_one_day_of_data(app, app_admin, app_repo,
+                                                           app_settings) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    seed(app_repo, app_settings, approvals=12, users=2, days=1, seed=5,
+         now=datetime.now(UTC).replace(hour=23, minute=59))
+    signed_in(app, app_admin)
+    app.switch_page("pages/admin.py").run()
+    no_exceptions(app)
+    assert len(analytics.latency_per_day(app_repo, app_admin)["day"].unique()) == 1
+    specs = [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+    lines = [s for s in specs if s["mark"]["type"] == "line"]
+    assert len(lines) == 1  # mean provider latency per day
+    assert lines[0]["mark"]["point"] is True  # one day is one point; a bare line is empty

@@ -23,12 +23,24 @@ def _sign_in(at, email: str, password: str):
     return at.button(key="sign_in_submit").click().run()
 
 
-def test_signed_out_app_shows_only_the_sign_in_prompt(app) -> None:
+def test_a_fresh_database_opens_on_creating_the_first_account(app) -> None:
+    app.run()
+    no_exceptions(app)
+    assert texts(app, "subheader") == ["Create the first account (admin)"]
+    assert "Sign in to continue." not in texts(app, "info")
+    assert not app.tabs  # nobody can sign in yet: no Sign in tab to land on
+    assert [b.label for b in app.button] == ["Create the admin account"]
+    assert not app.metric and not app.dataframe
+    assert any("first account" in c for c in texts(app, "caption"))
+
+
+def test_signed_out_app_shows_only_the_sign_in_prompt(app, app_admin) -> None:
     app.run()
     no_exceptions(app)
     assert "Sign in to continue." in texts(app, "info")
+    assert [t.label for t in app.tabs] == ["Sign in", "Create an account"]
     assert not app.metric and not app.dataframe
-    assert any("first account" in c for c in texts(app, "caption"))
+    assert not any("first account" in c for c in texts(app, "caption"))
 
 
 def test_sign_up_first_account_is_admin_with_starting_credits(app, app_settings) -> None:

@@ -39,7 +39,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from viewgen.domain import User
 from viewgen.errors import ConfigurationError
-from viewgen.store import schema
+from viewgen.store import rollups, schema
 from viewgen.store.engine import make_engine
 from viewgen.store.migrations import MIGRATIONS, migrate
 from viewgen.store.repository import SYSTEM, Repository
@@ -220,6 +220,8 @@ def schema_sql() -> str:
         ("3. Roles, privileges and Row Level Security (supabase/policies.sql)",
          sql_file("policies.sql")),
         ("4. Storage buckets and policies (supabase/storage.sql)", sql_file("storage.sql")),
+        ("5. The Admin page's daily rollups and their triggers (viewgen/store/rollups.py)",
+         rollups.postgres_sql()),
     )
     out = [
         "-- viewgen: everything a new Supabase project needs, in one script for the SQL",

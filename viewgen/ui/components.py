@@ -114,44 +114,58 @@ def sign_in_screen(services: Services, after: Callable[[], None] = st.rerun) -> 
     ``after`` runs once someone has signed in (by default a rerun of the page).
     """
     show_flash()
+    first = _first_account(services)
     _, middle, _ = st.columns([1, 1.4, 1])
     with middle:
         st.title("viewgen")
         st.markdown("Turn a product description or a reference photo into five "
                     "consistent views: **front, back, side, top and bottom**.")
-        st.info("Sign in to continue.", icon=":material/lock:")
-        sign_in, sign_up = st.tabs(["Sign in", "Create an account"])
-        with sign_in, st.form("sign_in_form", border=False):
-            st.text_input("Email", key=state.W_SIGNIN_EMAIL, autocomplete="email",
-                          placeholder="name@example.com")
-            st.text_input("Password", type="password", key=state.W_SIGNIN_PASSWORD,
-                          autocomplete="current-password")
-            if services.settings.session_days > 0:
-                st.checkbox("Stay signed in on this browser", value=True,
-                            key=state.W_SIGNIN_REMEMBER,
-                            help=f"For {services.settings.session_days} days, across reloads. "
-                                 "Untick on a shared computer.")
-            if st.form_submit_button("Sign in", type="primary", key="sign_in_submit"):
-                _sign_in(services, after)
-        with sign_up, st.form("sign_up_form", border=False):
-            st.text_input("Your name", key=state.W_SIGNUP_NAME, autocomplete="name")
-            st.text_input("Email", key=state.W_SIGNUP_EMAIL, autocomplete="email",
-                          placeholder="name@example.com")
-            st.text_input("Password", type="password", key=state.W_SIGNUP_PASSWORD,
-                          autocomplete="new-password", help="At least 8 characters.")
-            st.text_input("Confirm password", type="password", key=state.W_SIGNUP_CONFIRM,
-                          autocomplete="new-password")
-            credits = services.settings.starting_credits
-            note = f"New accounts start with {credits} credits."
-            if _first_account(services):
-                note += " This is the first account here, so it becomes the admin."
-            st.caption(note)
-            if st.form_submit_button("Create account", type="primary", key="sign_up_submit"):
-                _sign_up(services, after)
+        if first:  # nobody could sign in yet: the first screen makes the admin
+            st.info("Nobody has an account here yet. The first account becomes the admin, "
+                    "who grants credits and sees the Admin page.",
+                    icon=":material/admin_panel_settings:")
+            st.subheader("Create the first account (admin)")
+            _sign_up_form(services, after, first=True)
+        else:
+            st.info("Sign in to continue.", icon=":material/lock:")
+            sign_in, sign_up = st.tabs(["Sign in", "Create an account"])
+            with sign_in, st.form("sign_in_form", border=False):
+                st.text_input("Email", key=state.W_SIGNIN_EMAIL, autocomplete="email",
+                              placeholder="name@example.com")
+                st.text_input("Password", type="password", key=state.W_SIGNIN_PASSWORD,
+                              autocomplete="current-password")
+                if services.settings.session_days > 0:
+                    st.checkbox("Stay signed in on this browser", value=True,
+                                key=state.W_SIGNIN_REMEMBER,
+                                help=f"For {services.settings.session_days} days, across "
+                                     "reloads. Untick on a shared computer.")
+                if st.form_submit_button("Sign in", type="primary", key="sign_in_submit"):
+                    _sign_in(services, after)
+            with sign_up:
+                _sign_up_form(services, after, first=False)
         if error := state.get(state.AUTH_ERROR):
             st.error(error)
     if state.get(state.CLEAR_COOKIE):
         session_cookie(None)
+
+
+def _sign_up_form(services: Services, after: Callable[[], None], *, first: bool) -> None:
+    with st.form("sign_up_form", border=False):
+        st.text_input("Your name", key=state.W_SIGNUP_NAME, autocomplete="name")
+        st.text_input("Email", key=state.W_SIGNUP_EMAIL, autocomplete="email",
+                      placeholder="name@example.com")
+        st.text_input("Password", type="password", key=state.W_SIGNUP_PASSWORD,
+                      autocomplete="new-password", help="At least 8 characters.")
+        st.text_input("Confirm password", type="password", key=state.W_SIGNUP_CONFIRM,
+                      autocomplete="new-password")
+        credits = services.settings.starting_credits
+        note = f"New accounts start with {credits} credits."
+        if first:
+            note += " This is the first account here, so it becomes the admin."
+        st.caption(note)
+        label = "Create the admin account" if first else "Create account"
+        if st.form_submit_button(label, type="primary", key="sign_up_submit"):
+            _sign_up(services, after)
 
 
 def _first_account(services: Services) -> bool:
@@ -398,6 +412,11 @@ def watch_batch(batch: Any, services: Services, user: User, status: Any) -> None
 # ---------------------------------------------------------------------- features
 
 
+FEATURE_NAMES = {"colors": "colours", "materials": "materials", "keyElements": "key elements",
+                 "estimatedDimensions": "dimensions", "description": "description"}
+"""How the feature record's field names read on screen."""
+
+
 def features_panel(features: ExtractedFeatures | None) -> None:
     """Colour swatches (hex, name, usage), materials, key elements, size, description."""
     if features is None:
@@ -425,8 +444,8 @@ def features_panel(features: ExtractedFeatures | None) -> None:
         st.markdown("**Dimensions**")
         st.text(features.dimensions_text)
     if features.not_measured:
-        st.caption("Could not be measured from the image: "
-                   + ", ".join(plain(f) for f in features.not_measured))
+        st.caption("Could not be measured from the image: " + ", ".join(
+            plain(FEATURE_NAMES.get(name, name)) for name in features.not_measured))
 
 
 def _listing(title: str, items: list[str]) -> None:

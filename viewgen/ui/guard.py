@@ -28,13 +28,15 @@ def page_setup(title: str | None = None) -> None:
         page_title=f"{title} · {APP_TITLE}" if title else APP_TITLE,
         page_icon=":material/view_in_ar:",
         layout="wide",
-        initial_sidebar_state="expanded",
+        # "auto": open on a wide window, collapsed on a phone, where an open sidebar
+        # would cover the whole page
+        initial_sidebar_state="auto",
     )
 
 
 _CSS = """
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 3.2rem; padding-bottom: 3rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 4.5rem; padding-bottom: 3rem; }
 [data-testid="stSidebarUserContent"] { padding-top: 1.2rem; }
 h1 { padding-top: 0.4rem !important; }
 </style>
@@ -42,7 +44,8 @@ h1 { padding-top: 0.4rem !important; }
 
 
 def style() -> None:
-    """A little tightening so a 1280x800 window shows a step without scrolling."""
+    """A little tightening so a 1280x800 window shows a step without scrolling; the top
+    padding keeps the first element (a success banner) clear of the 3.75rem top bar."""
     st.html(_CSS)
 
 

@@ -43,7 +43,6 @@ AUTH_ERROR = "auth_error"  # the last sign-in / sign-up error, shown under the f
 # -- Generate page: plain keys ------------------------------------------------------
 GEN_STEP = "gen_step"  # Step
 GEN_APPROVAL = "gen_approval_id"  # the product being made, once the front exists
-GEN_SOURCE = "gen_source"  # "text" | "photo"
 GEN_TEXT = "gen_text"  # the description
 GEN_REFERENCE = "gen_reference"  # Upload | None: the reference photo
 GEN_LOGO = "gen_logo"  # Upload | None: the optional logo
@@ -54,7 +53,6 @@ GEN_ERROR = "gen_error"  # str | None: the last error's user_message
 GEN_UPLOADS = "gen_uploads"  # int: bumped to give the uploaders fresh widget keys
 
 # -- Generate page: widget keys -----------------------------------------------------
-W_GEN_SOURCE = "w_gen_source"
 W_GEN_TEXT = "w_gen_text"
 W_GEN_REFERENCE = "w_gen_reference"  # + upload generation
 W_GEN_LOGO = "w_gen_logo"  # + upload generation
@@ -70,7 +68,7 @@ HIST_VIEWS = "hist_views"  # views chosen for regeneration (plain copy)
 HIST_FEEDBACK = "hist_feedback"  # regeneration feedback (plain copy)
 W_HIST_VIEWS = "w_hist_views"
 W_HIST_FEEDBACK = "w_hist_feedback"
-W_HIST_TAB = "w_hist_tab"
+W_HIST_TAB = "w_hist_tab"  # the open tab of the product on the right (kept across runs)
 W_HIST_COMPARE_VIEW = "w_hist_compare_view"
 W_HIST_COMPARE_A = "w_hist_compare_a"
 W_HIST_COMPARE_B = "w_hist_compare_b"
@@ -90,9 +88,10 @@ W_GRANT_AMOUNT = "w_grant_amount"
 W_GRANT_REASON = "w_grant_reason"
 
 GENERATE_KEYS = (
-    GEN_STEP, GEN_APPROVAL, GEN_SOURCE, GEN_TEXT, GEN_REFERENCE, GEN_LOGO, GEN_FEEDBACK,
-    GEN_ACTION, GEN_BATCH, GEN_ERROR, W_GEN_SOURCE, W_GEN_TEXT, W_GEN_FEEDBACK,
+    GEN_STEP, GEN_APPROVAL, GEN_TEXT, GEN_REFERENCE, GEN_LOGO, GEN_FEEDBACK,
+    GEN_ACTION, GEN_BATCH, GEN_ERROR, W_GEN_TEXT, W_GEN_FEEDBACK,
 )
+HIST_REVISION_PICKS = (W_HIST_COMPARE_VIEW, W_HIST_COMPARE_A, W_HIST_COMPARE_B, W_HIST_DOWNLOAD)
 HISTORY_KEYS = (
     HIST_SELECTED, HIST_ACTION, HIST_BATCH, HIST_ERROR, HIST_VIEWS, HIST_FEEDBACK,
     W_HIST_VIEWS, W_HIST_FEEDBACK, W_HIST_COMPARE_VIEW, W_HIST_COMPARE_A, W_HIST_COMPARE_B,

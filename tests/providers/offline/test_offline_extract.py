@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
 import numpy as np
 import pytest
@@ -145,22 +144,13 @@ def test_describe_wording() -> None:
     assert describe(colors, aspect=1.05) == "A product mostly ivory, about as wide as tall."
 
 
-def test_extract_is_fast_at_1024() -> None:
-    png = bag_png(1024)
-    start = time.perf_counter()
-    OfflineExtractor().extract(png)
-    assert time.perf_counter() - start < 2.0
-
-
 # --------------------------------------------------------------------------- the real renderer
 
 
 def _renderer():
-    try:
-        from viewgen.providers.offline.model import parse_description
-        from viewgen.providers.offline.render import render_views
-    except ImportError as exc:  # being written in parallel
-        pytest.skip(f"offline renderer not importable yet: {exc}")
+    from viewgen.providers.offline.model import parse_description
+    from viewgen.providers.offline.render import render_views
+
     return parse_description, render_views
 
 
@@ -222,8 +212,6 @@ def test_reads_the_offline_generators_metadata() -> None:
     from viewgen.domain import GenerationRequest
     from viewgen.providers.offline import OfflineGenerator
 
-    if not hasattr(OfflineGenerator, "generate"):
-        pytest.skip("offline generator not written yet")
     text = "a red ceramic coffee mug"
     image = OfflineGenerator().generate(GenerationRequest(view=ViewType.FRONT, prompt=text, text=text))
     features = OfflineExtractor().extract(image.data).features
