@@ -26,6 +26,35 @@ CREATE TABLE IF NOT EXISTS users (
 	UNIQUE (email)
 );
 
+CREATE TABLE IF NOT EXISTS workers (
+	id VARCHAR(100) NOT NULL,
+	kind VARCHAR(16) NOT NULL,
+	host VARCHAR(200) NOT NULL,
+	pid INTEGER NOT NULL,
+	started_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	heartbeat_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	recovered_by VARCHAR(100),
+	recovered_at TIMESTAMP WITH TIME ZONE,
+	PRIMARY KEY (id)
+);
+
+CREATE TABLE IF NOT EXISTS batches (
+	id VARCHAR(36) NOT NULL,
+	user_id VARCHAR(36) NOT NULL,
+	name VARCHAR(200) NOT NULL,
+	status VARCHAR(16) NOT NULL,
+	total INTEGER NOT NULL,
+	price_per_row INTEGER NOT NULL,
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	finished_at TIMESTAMP WITH TIME ZONE,
+	PRIMARY KEY (id),
+	CONSTRAINT ck_batches_status CHECK (status IN ('running', 'paused', 'cancelled', 'complete')),
+	FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX IF NOT EXISTS ix_batches_user_created ON batches (user_id, created_at);
+
 CREATE TABLE IF NOT EXISTS projects (
 	id VARCHAR(36) NOT NULL,
 	user_id VARCHAR(36) NOT NULL,
@@ -79,6 +108,8 @@ CREATE TABLE IF NOT EXISTS product_view_approvals (
 	view_errors JSONB NOT NULL,
 	consistency JSONB NOT NULL,
 	seed INTEGER NOT NULL,
+	workflow_id VARCHAR(200),
+	qa JSONB NOT NULL,
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL,
 	approved_at TIMESTAMP WITH TIME ZONE,
 	completed_at TIMESTAMP WITH TIME ZONE,
@@ -97,6 +128,35 @@ CREATE INDEX IF NOT EXISTS ix_approvals_project ON product_view_approvals (proje
 CREATE INDEX IF NOT EXISTS ix_approvals_status_updated ON product_view_approvals (status, updated_at);
 
 CREATE INDEX IF NOT EXISTS ix_approvals_user_created ON product_view_approvals (user_id, created_at);
+
+CREATE TABLE IF NOT EXISTS batch_rows (
+	id SERIAL NOT NULL,
+	batch_id VARCHAR(36) NOT NULL,
+	user_id VARCHAR(36) NOT NULL,
+	row_number INTEGER NOT NULL,
+	sku VARCHAR(200) NOT NULL,
+	input_text TEXT,
+	image_key TEXT,
+	logo_key TEXT,
+	auto_approve BOOLEAN NOT NULL,
+	status VARCHAR(16) NOT NULL,
+	approval_id VARCHAR(36),
+	error TEXT,
+	attempt INTEGER NOT NULL,
+	reservation_id INTEGER,
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	PRIMARY KEY (id),
+	CONSTRAINT ck_batch_rows_status CHECK (status IN ('queued', 'generating', 'review', 'complete', 'failed', 'cancelled', 'skipped')),
+	CONSTRAINT uq_batch_rows_number UNIQUE (batch_id, row_number),
+	FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE,
+	FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+	FOREIGN KEY(approval_id) REFERENCES product_view_approvals (id) ON DELETE SET NULL
+);
+
+CREATE INDEX IF NOT EXISTS ix_batch_rows_approval ON batch_rows (approval_id);
+
+CREATE INDEX IF NOT EXISTS ix_batch_rows_batch ON batch_rows (batch_id, row_number);
 
 CREATE TABLE IF NOT EXISTS credit_ledger (
 	id SERIAL NOT NULL,
@@ -136,6 +196,10 @@ CREATE TABLE IF NOT EXISTS generation_calls (
 	output_tokens INTEGER,
 	images INTEGER NOT NULL,
 	cost_usd FLOAT NOT NULL,
+	step_key VARCHAR(300),
+	charged BOOLEAN NOT NULL,
+	qa_ok BOOLEAN,
+	qa_reasons JSONB,
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL,
 	PRIMARY KEY (id),
 	FOREIGN KEY(approval_id) REFERENCES product_view_approvals (id) ON DELETE CASCADE,
@@ -149,6 +213,8 @@ CREATE INDEX IF NOT EXISTS ix_calls_created_provider ON generation_calls (create
 CREATE INDEX IF NOT EXISTS ix_calls_provider ON generation_calls (provider, created_at);
 
 CREATE INDEX IF NOT EXISTS ix_calls_user_created ON generation_calls (user_id, created_at);
+
+CREATE UNIQUE INDEX IF NOT EXISTS uq_calls_step_key ON generation_calls (step_key);
 
 CREATE TABLE IF NOT EXISTS revisions (
 	id SERIAL NOT NULL,
@@ -196,7 +262,8 @@ CREATE INDEX IF NOT EXISTS ix_history_user_created ON view_revision_history (use
 insert into schema_migrations (name, applied_at) values
   ('0001_baseline', now()),
   ('0002_covering_indexes', now()),
-  ('0003_sessions', now())
+  ('0003_sessions', now()),
+  ('0004_durable_jobs', now())
 on conflict (name) do nothing;
 
 -- ============================================================================
@@ -262,7 +329,9 @@ grant select, insert, update on table projects, product_view_approvals to authen
 grant select, insert on table view_revision_history, revisions, generation_calls
   to authenticated;
 grant select, insert on table credit_ledger to authenticated;
-grant update (state, updated_at) on table credit_ledger to authenticated;
+-- approval_id: a batch row's reservation, made when the batch starts, is attached to the
+-- product the row creates (credits.attach), still open
+grant update (state, approval_id, updated_at) on table credit_ledger to authenticated;
 
 grant select, insert, update, delete on table users, projects, product_view_approvals,
   view_revision_history, revisions, credit_ledger, generation_calls to viewgen_admin;
@@ -329,10 +398,44 @@ create policy viewgen_member_reserve on credit_ledger for insert to authenticate
 drop policy if exists viewgen_member_settle on credit_ledger;
 create policy viewgen_member_settle on credit_ledger for update to authenticated
   using (user_id = (select auth.uid())::text and state = 'reserved')
-  with check (user_id = (select auth.uid())::text and state in ('committed', 'refunded'));
+  with check (user_id = (select auth.uid())::text
+              and state in ('reserved', 'committed', 'refunded'));
 drop policy if exists viewgen_admin_all on credit_ledger;
 create policy viewgen_admin_all on credit_ledger for all to viewgen_admin
   using (true) with check (true);
+
+-- durable jobs (migration 0004): a member's own batches and rows; executors' heartbeats
+-- are the app's own (login role), readable by admins for the queue panel
+revoke all on table batches, batch_rows, workers from anon, authenticated;
+grant select, insert, update on table batches, batch_rows to authenticated;
+grant select, insert, update, delete on table batches, batch_rows to viewgen_admin;
+grant select on table workers to viewgen_admin;
+do $$
+declare s text;
+begin
+  s := pg_get_serial_sequence('batch_rows', 'id');
+  if s is not null then
+    execute format('grant usage on sequence %s to authenticated, viewgen_admin', s);
+  end if;
+end $$;
+alter table batches enable row level security;
+alter table batch_rows enable row level security;
+alter table workers enable row level security;
+drop policy if exists viewgen_member_own on batches;
+create policy viewgen_member_own on batches for all to authenticated
+  using (user_id = (select auth.uid())::text) with check (user_id = (select auth.uid())::text);
+drop policy if exists viewgen_admin_all on batches;
+create policy viewgen_admin_all on batches for all to viewgen_admin using (true) with check (true);
+-- a row belongs to its batch's owner: the batch must be theirs too
+drop policy if exists viewgen_member_own on batch_rows;
+create policy viewgen_member_own on batch_rows for all to authenticated
+  using (user_id = (select auth.uid())::text)
+  with check (user_id = (select auth.uid())::text and exists (
+    select 1 from batches b where b.id = batch_id and b.user_id = (select auth.uid())::text));
+drop policy if exists viewgen_admin_all on batch_rows;
+create policy viewgen_admin_all on batch_rows for all to viewgen_admin using (true) with check (true);
+drop policy if exists viewgen_admin_read on workers;
+create policy viewgen_admin_read on workers for select to viewgen_admin using (true);
 
 -- ============================================================================
 -- 4. Storage buckets and policies (supabase/storage.sql)
