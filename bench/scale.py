@@ -49,13 +49,13 @@ from durable_conftest import (  # noqa: E402
     audit,
     build_batch_plan,
     enqueue_only_studio,
+    new_member,
     scratch_pg_database,
     settings_values,
     wait_until,
 )
 from fakes import FAKE_OPENAI_KEY, OpenAIServer  # noqa: E402
 
-from viewgen.auth import create_account  # noqa: E402
 from viewgen.store import schema as t  # noqa: E402
 
 PG = os.environ.get("VIEWGEN_BENCH_DATABASE_URL",
@@ -126,8 +126,7 @@ def throughput(tmp: Path, workers: int) -> dict[str, Any]:
         studio = enqueue_only_studio(values)
         cluster = Cluster(values, tmp / f"w{workers}-logs")
         try:
-            user = create_account(studio.repo, studio.settings, f"w{workers}@example.com",
-                                  password_hash=None)
+            user = new_member(studio, f"w{workers}@example.com")
             procs = [cluster.start(f"bench-{workers}-{i}") for i in range(workers)]
             for p in procs:
                 cluster.wait_ready(studio.repo.engine, p)
@@ -204,8 +203,7 @@ def overhead(tmp: Path) -> dict[str, float]:
         settings = Settings(**values)
         studio = build_studio(settings, executor="embedded")
         try:
-            user = create_account(studio.repo, settings, "flow@example.com",
-                                  password_hash=None)
+            user = new_member(studio, "flow@example.com")
             blobs = LocalBlobStore(tmp / "threads")
             with ThreadPoolExecutor(4) as pool:
                 _flow_dbos(studio, user)  # warm up both paths (connections, imports)
@@ -233,8 +231,7 @@ def kill_one(tmp: Path) -> dict[str, Any]:
         studio = enqueue_only_studio(values)
         cluster = Cluster(values, tmp / "kill-logs")
         try:
-            user = create_account(studio.repo, studio.settings, "kill@example.com",
-                                  password_hash=None)
+            user = new_member(studio, "kill@example.com")
             start_balance = studio.balance(user)
             victim, survivor = cluster.start("kill-victim"), cluster.start("kill-survivor")
             for p in (victim, survivor):

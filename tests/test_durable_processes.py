@@ -21,13 +21,13 @@ from durable_conftest import (
     audit,
     build_batch_plan,
     enqueue_only_studio,
+    new_member,
     pg_url_or_skip,
     scratch_pg_database,
     settings_values,
     wait_until,
 )
 
-from viewgen.auth import create_account
 from viewgen.store import schema as t
 
 pytestmark = pytest.mark.slow
@@ -77,8 +77,7 @@ def test_killed_worker_products_complete_exactly_once(
     with RateLimitedGemini(latency_s=1.5) as server:
         cluster, studio = _cluster(tmp_path, shared_db, server)
         try:
-            user = create_account(studio.repo, studio.settings, "kill@example.com",
-                                  password_hash=None)
+            user = new_member(studio, "kill@example.com")
             start_balance = studio.balance(user)
             victim = cluster.start("victim")
             cluster.wait_ready(studio.repo.engine, victim)
@@ -123,8 +122,7 @@ def test_two_workers_share_one_provider_rate_limit(tmp_path: Path, pg_db: str) -
     with RateLimitedGemini(latency_s=0.2, limit=rpm, window_s=57.0) as server:
         cluster, studio = _cluster(tmp_path, pg_db, server, provider_rpm=rpm)
         try:
-            user = create_account(studio.repo, studio.settings, "rate@example.com",
-                                  password_hash=None)
+            user = new_member(studio, "rate@example.com")
             workers = [cluster.start("rate-a"), cluster.start("rate-b")]
             for w in workers:
                 cluster.wait_ready(studio.repo.engine, w)
@@ -153,10 +151,8 @@ def test_a_single_product_is_not_starved_by_a_long_batch(tmp_path: Path,
         cluster, studio = _cluster(tmp_path, shared_db, server, batch_rows_per_user=2,
                                    view_workers=4)
         try:
-            a = create_account(studio.repo, studio.settings, "bulk@example.com",
-                               password_hash=None)
-            b = create_account(studio.repo, studio.settings, "one@example.com",
-                               password_hash=None)
+            a = new_member(studio, "bulk@example.com")
+            b = new_member(studio, "one@example.com")
             big = studio.start_batch(a, build_batch_plan(30, prefix="A"))
             small = studio.start_batch(b, build_batch_plan(1, prefix="B"))
             worker = cluster.start("fair")
@@ -178,8 +174,7 @@ def test_a_dead_workers_work_is_taken_over_by_a_live_one(tmp_path: Path,
         cluster, studio = _cluster(tmp_path, shared_db, server, worker_dead_after_s=2.0,
                                    heartbeat_s=0.5)
         try:
-            user = create_account(studio.repo, studio.settings, "dead@example.com",
-                                  password_hash=None)
+            user = new_member(studio, "dead@example.com")
             live = cluster.start("live", view_workers=1)
             doomed = cluster.start("doomed")
             for w in (live, doomed):
