@@ -23,9 +23,11 @@ operator leaves for the time between a workflow's start and its request's arriva
    ledger row per image, no reservation left open, no second successful call per
    view, no image file nothing points at), and the time until the survivor took over.
 
-Chosen to run in about 5 minutes on 2 busy cores: L = 1 s and C = 2 for throughput,
-R = 240/min (binding only at 4 workers), L = 0.5 s and C = 4 for the kill, worker
-liveness 3 s (heartbeat 0.5 s), queue polling 0.1 s. Run: ``python bench/scale.py``.
+Chosen to run in 6 to 9 minutes on 2 busy cores (worker processes take 20-60 s to
+start when the machine is loaded): L = 1 s and C = 2 for throughput, R = 64/min with
+``VIEWGEN_PROVIDER_RPM`` = 60 (binding only at 4 workers), 16 rows per user in flight,
+L = 0.5 s and C = 4 for the kill, worker liveness 3 s (heartbeat 0.5 s), queue polling
+0.1 s. Run: ``python bench/scale.py``.
 """
 
 from __future__ import annotations
@@ -65,9 +67,11 @@ CALLS_PER_PRODUCT = 5  # image calls: front + four views (features go to OpenAI)
 
 L_THROUGHPUT = 1.0
 C = 2  # image calls at a time per worker (VIEWGEN_VIEW_WORKERS)
-PROVIDER_R = 240  # the provider's own limit per 60 s
-OUR_RPM = 228  # VIEWGEN_PROVIDER_RPM: 5% under it
-PRODUCTS = {1: 12, 2: 24, 4: 60}
+PROVIDER_R = 64  # the provider's own limit per 60 s
+OUR_RPM = 60  # VIEWGEN_PROVIDER_RPM: a little under it
+# 1 and 2 workers stay within one minute's budget (50 and 60 image calls); 4 workers
+# get 80 calls, so the limit binds: 60 at once, the other 20 a minute later
+PRODUCTS = {1: 10, 2: 12, 4: 16}
 
 L_FLOW = 2.0
 FLOW_REPEATS = 3
@@ -83,7 +87,7 @@ def _values(tmp: Path, db: str, gemini: RateLimitedGemini, openai: OpenAIServer,
     values: dict[str, Any] = {
         "feature_provider": "openai", "openai_api_key": FAKE_OPENAI_KEY,
         "openai_base_url": f"{openai.url}/v1", "queue_poll_s": POLL_S,
-        "provider_concurrency": 256, "batch_rows_per_user": 200, "heartbeat_s": 0.5,
+        "provider_concurrency": 256, "batch_rows_per_user": 16, "heartbeat_s": 0.5,
         "worker_dead_after_s": 3.0}
     values.update(extra)
     return settings_values(tmp, db, gemini.url, **values)
