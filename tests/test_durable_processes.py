@@ -27,6 +27,7 @@ from durable_conftest import (
     settings_values,
     wait_until,
 )
+from sqlalchemy import select
 
 from viewgen.store import schema as t
 
@@ -90,6 +91,12 @@ def test_killed_worker_products_complete_exactly_once(
             calls_before = server.count
             victim.kill()
             killed_at = time.monotonic()
+            if restart_same_id:
+                # a live process keeps its id to itself; once the dead one's heartbeat
+                # is stale the id is free again, and DBOS resumes its pending work
+                wait_until(lambda: _heartbeat_age(studio, "victim") >
+                           studio.settings.worker_dead_after_s, timeout=60,
+                           what="the victim's heartbeat to go stale")
             rescuer = cluster.start("victim" if restart_same_id else "rescuer")
             view = wait_until(lambda: _batch_done(studio, user, batch_id), timeout=180,
                               what="the batch to finish after the kill")
@@ -101,11 +108,13 @@ def test_killed_worker_products_complete_exactly_once(
                 studio.settings.price_view * 4 * products
             assert view.refunded == 0
             assert studio.balance(user) == start_balance - view.charged
-            if not restart_same_id:
-                with studio.repo.engine.connect() as conn:
-                    recovered_by = conn.execute(t.workers.select().where(
-                        t.workers.c.id == "victim")).first().recovered_by
-                assert recovered_by == rescuer.id
+            with studio.repo.engine.connect() as conn:
+                row = conn.execute(t.workers.select().where(
+                    t.workers.c.id == "victim")).first()
+            if restart_same_id:  # the same id, resumed by DBOS itself, not taken over
+                assert (row.pid, row.recovered_by) == (rescuer.proc.pid, None)
+            else:
+                assert row.recovered_by == rescuer.id
         finally:
             cluster.stop_all()
             studio.close()
@@ -205,6 +214,16 @@ def test_a_dead_workers_work_is_taken_over_by_a_live_one(tmp_path: Path,
         finally:
             cluster.stop_all()
             studio.close()
+
+
+def _heartbeat_age(studio, worker_id: str) -> float:
+    from datetime import UTC, datetime
+
+    with studio.repo.engine.connect() as conn:
+        beat = conn.execute(select(t.workers.c.heartbeat_at).where(
+            t.workers.c.id == worker_id)).scalar_one()
+    beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - beat).total_seconds()
 
 
 def _ran_on(studio, user, approval_id: str) -> str:
