@@ -57,7 +57,9 @@ grant select, insert, update on table projects, product_view_approvals to authen
 grant select, insert on table view_revision_history, revisions, generation_calls
   to authenticated;
 grant select, insert on table credit_ledger to authenticated;
-grant update (state, updated_at) on table credit_ledger to authenticated;
+-- approval_id: a batch row's reservation, made when the batch starts, is attached to the
+-- product the row creates (credits.attach), still open
+grant update (state, approval_id, updated_at) on table credit_ledger to authenticated;
 
 grant select, insert, update, delete on table users, projects, product_view_approvals,
   view_revision_history, revisions, credit_ledger, generation_calls to viewgen_admin;
@@ -177,7 +179,8 @@ create policy viewgen_member_reserve on credit_ledger for insert to authenticate
 drop policy if exists viewgen_member_settle on credit_ledger;
 create policy viewgen_member_settle on credit_ledger for update to authenticated
   using (user_id = (select auth.uid())::text and state = 'reserved')
-  with check (user_id = (select auth.uid())::text and state in ('committed', 'refunded'));
+  with check (user_id = (select auth.uid())::text
+              and state in ('reserved', 'committed', 'refunded'));
 drop policy if exists viewgen_admin_all on credit_ledger;
 create policy viewgen_admin_all on credit_ledger for all to viewgen_admin
   using (true) with check (true);

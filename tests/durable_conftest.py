@@ -337,3 +337,17 @@ def enqueue_only_studio(values: dict[str, Any]):
     from viewgen.compose import build_studio
 
     return build_studio(Settings(**values), executor="off", reconcile=False)
+
+
+def new_member(studio, email: str):
+    """A member account (not an admin, so on PostgreSQL Row Level Security applies to
+    every write made on their behalf): the first account of a database is the admin."""
+    from viewgen.auth import create_account
+    from viewgen.domain import Role
+
+    with studio.repo.engine.connect() as conn:
+        if not conn.execute(select(func.count()).select_from(t.users)).scalar_one():
+            create_account(studio.repo, studio.settings, "admin@example.com",
+                           password_hash=None)
+    return create_account(studio.repo, studio.settings, email, password_hash=None,
+                          role=Role.MEMBER)

@@ -18,7 +18,7 @@ from dbos import DBOS
 from durable_conftest import ROOT, audit, build_batch_plan, wait_until
 from sqlalchemy import func, select
 
-from viewgen.domain import Status, User, ViewType
+from viewgen.domain import OTHER_VIEWS, Status, User, ViewType
 from viewgen.errors import IllegalTransition, ProviderError
 from viewgen.settings import Settings
 from viewgen.store import schema as t
@@ -146,6 +146,25 @@ def test_a_replayed_view_step_calls_stores_and_charges_once(studio: Studio,
     backs = list((studio.settings.blob_dir / member.id / approval.id).glob("back-*"))
     assert [b.name for b in backs] == ["back-1.png"]
     assert studio.balance(member) == before  # the reservation already counted
+
+
+def test_a_replayed_batch_row_step_finds_the_views_it_reserved(studio: Studio,
+                                                                member: User) -> None:
+    """The row's decision step committed (views reserved, product views_generating) but
+    the crash came before DBOS checkpointed its result: the replay must start the same
+    views workflow with the same reservations, not call the row failed."""
+    approval = studio.start_front(member, text="A copper watering can")
+    studio.approve(member, approval.id)
+    first = studio.batch_row_next(member.id, approval.id, True, False)
+    replay = studio.batch_row_next(member.id, approval.id, True, False)
+    assert first["action"] == replay["action"] == "views"
+    assert replay["workflow_id"] == first["workflow_id"]
+    assert replay["reservations"] == first["reservations"]
+    assert sorted(replay["views"]) == sorted(first["views"]) == sorted(
+        v.value for v in OTHER_VIEWS)
+    ledger = t.credit_ledger
+    assert _count(studio, ledger, ledger.c.approval_id == approval.id,
+                  ledger.c.state == "reserved") == 4  # reserved once, not twice
 
 
 # --------------------------------------------------------------------------- batches

@@ -21,13 +21,14 @@ from durable_conftest import (
     audit,
     build_batch_plan,
     enqueue_only_studio,
+    new_member,
     pg_url_or_skip,
     scratch_pg_database,
     settings_values,
     wait_until,
 )
+from sqlalchemy import select
 
-from viewgen.auth import create_account
 from viewgen.store import schema as t
 
 pytestmark = pytest.mark.slow
@@ -77,8 +78,7 @@ def test_killed_worker_products_complete_exactly_once(
     with RateLimitedGemini(latency_s=1.5) as server:
         cluster, studio = _cluster(tmp_path, shared_db, server)
         try:
-            user = create_account(studio.repo, studio.settings, "kill@example.com",
-                                  password_hash=None)
+            user = new_member(studio, "kill@example.com")
             start_balance = studio.balance(user)
             victim = cluster.start("victim")
             cluster.wait_ready(studio.repo.engine, victim)
@@ -91,6 +91,12 @@ def test_killed_worker_products_complete_exactly_once(
             calls_before = server.count
             victim.kill()
             killed_at = time.monotonic()
+            if restart_same_id:
+                # a live process keeps its id to itself; once the dead one's heartbeat
+                # is stale the id is free again, and DBOS resumes its pending work
+                wait_until(lambda: _heartbeat_age(studio, "victim") >
+                           studio.settings.worker_dead_after_s, timeout=60,
+                           what="the victim's heartbeat to go stale")
             rescuer = cluster.start("victim" if restart_same_id else "rescuer")
             view = wait_until(lambda: _batch_done(studio, user, batch_id), timeout=180,
                               what="the batch to finish after the kill")
@@ -102,11 +108,13 @@ def test_killed_worker_products_complete_exactly_once(
                 studio.settings.price_view * 4 * products
             assert view.refunded == 0
             assert studio.balance(user) == start_balance - view.charged
-            if not restart_same_id:
-                with studio.repo.engine.connect() as conn:
-                    recovered_by = conn.execute(t.workers.select().where(
-                        t.workers.c.id == "victim")).first().recovered_by
-                assert recovered_by == rescuer.id
+            with studio.repo.engine.connect() as conn:
+                row = conn.execute(t.workers.select().where(
+                    t.workers.c.id == "victim")).first()
+            if restart_same_id:  # the same id, resumed by DBOS itself, not taken over
+                assert (row.pid, row.recovered_by) == (rescuer.proc.pid, None)
+            else:
+                assert row.recovered_by == rescuer.id
         finally:
             cluster.stop_all()
             studio.close()
@@ -123,8 +131,7 @@ def test_two_workers_share_one_provider_rate_limit(tmp_path: Path, pg_db: str) -
     with RateLimitedGemini(latency_s=0.2, limit=rpm, window_s=57.0) as server:
         cluster, studio = _cluster(tmp_path, pg_db, server, provider_rpm=rpm)
         try:
-            user = create_account(studio.repo, studio.settings, "rate@example.com",
-                                  password_hash=None)
+            user = new_member(studio, "rate@example.com")
             workers = [cluster.start("rate-a"), cluster.start("rate-b")]
             for w in workers:
                 cluster.wait_ready(studio.repo.engine, w)
@@ -153,10 +160,8 @@ def test_a_single_product_is_not_starved_by_a_long_batch(tmp_path: Path,
         cluster, studio = _cluster(tmp_path, shared_db, server, batch_rows_per_user=2,
                                    view_workers=4)
         try:
-            a = create_account(studio.repo, studio.settings, "bulk@example.com",
-                               password_hash=None)
-            b = create_account(studio.repo, studio.settings, "one@example.com",
-                               password_hash=None)
+            a = new_member(studio, "bulk@example.com")
+            b = new_member(studio, "one@example.com")
             big = studio.start_batch(a, build_batch_plan(30, prefix="A"))
             small = studio.start_batch(b, build_batch_plan(1, prefix="B"))
             worker = cluster.start("fair")
@@ -178,8 +183,7 @@ def test_a_dead_workers_work_is_taken_over_by_a_live_one(tmp_path: Path,
         cluster, studio = _cluster(tmp_path, shared_db, server, worker_dead_after_s=2.0,
                                    heartbeat_s=0.5)
         try:
-            user = create_account(studio.repo, studio.settings, "dead@example.com",
-                                  password_hash=None)
+            user = new_member(studio, "dead@example.com")
             live = cluster.start("live", view_workers=1)
             doomed = cluster.start("doomed")
             for w in (live, doomed):
@@ -210,6 +214,16 @@ def test_a_dead_workers_work_is_taken_over_by_a_live_one(tmp_path: Path,
         finally:
             cluster.stop_all()
             studio.close()
+
+
+def _heartbeat_age(studio, worker_id: str) -> float:
+    from datetime import UTC, datetime
+
+    with studio.repo.engine.connect() as conn:
+        beat = conn.execute(select(t.workers.c.heartbeat_at).where(
+            t.workers.c.id == worker_id)).scalar_one()
+    beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - beat).total_seconds()
 
 
 def _ran_on(studio, user, approval_id: str) -> str:

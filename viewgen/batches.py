@@ -224,6 +224,19 @@ def row_next(studio: Studio, actor_id: str, approval_id: str, auto_approve: bool
                 approval_id, "approve", f"{a.key(ViewType.FRONT) or ''}#{tried}")}
         if a.status == S.REVISION_REQUESTED:
             return {"action": "review"}
+        if a.status == S.VIEWS_GENERATING and a.workflow_id and not views_tried:
+            # a replay of this step after a crash between its commit (the views were
+            # reserved, the product moved on) and DBOS's checkpoint of its result, which
+            # live in different databases on SQLite: start, or find, that same workflow
+            # with the reservations it made, instead of calling the row failed
+            held = dict(tx.conn.execute(select(
+                t.credit_ledger.c.reason, t.credit_ledger.c.id).where(
+                t.credit_ledger.c.approval_id == approval_id,
+                t.credit_ledger.c.state == "reserved")).all())
+            views = [v.value for v in a.missing_views]
+            return {"action": "views", "workflow_id": a.workflow_id, "views": views,
+                    "reservations": {v: held.get(f"{v} view") for v in views},
+                    "feedback": list(a.feedback_history)}
         if a.status == S.APPROVED and a.extracted_features is not None and not views_tried:
             chosen, reservations, _, wfid, feedback = studio._reserve_views(
                 tx, approval_id, None, None)

@@ -144,7 +144,10 @@ def launch(studio: Studio, *, kind: str | None = None, executor_id: str | None =
             "executor_id": wid,
             "log_level": "WARNING",
             "notification_listener_polling_interval_sec": max(0.01, settings.queue_poll_s),
-            "sys_db_pool_size": 20,
+            # DBOS's default (20, no overflow) per process, beside the app's own pool,
+            # let three workers exhaust a PostgreSQL of 100 connections (Supabase
+            # allows fewer): size it to what the executor runs at once
+            "sys_db_pool_size": max(6, 2 * max(1, settings.view_workers) + 4),
         })
         if kind == "off":
             DBOS.listen_queues([])
