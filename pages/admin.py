@@ -21,7 +21,7 @@ from viewgen.ui import components, guard, state
 from viewgen.ui.queue_panel import queue_panel
 
 user, svc = guard.require_admin("Admin", page="pages/admin.py")
-repo = svc.studio.repo
+queries = svc.studio.analytics
 PAGE_SIZE = 50
 OUTCOME_COLOURS = alt.Scale(domain=["complete", "in progress", "failed"],
                             range=["#4f46e5", "#a5b4fc", "#ef4444"])
@@ -31,15 +31,16 @@ OUTCOME_COLOURS = alt.Scale(domain=["complete", "in progress", "failed"],
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def charts_data(database: str, filters: Filters, _repo, _admin) -> dict[str, pd.DataFrame]:
+def charts_data(database: str, filters: Filters, _queries, _admin) -> dict[str, pd.DataFrame]:
     """The chart queries, cached for a minute per database and filter (Refresh clears)."""
-    activity = analytics.provider_activity(_repo, _admin, filters)
+    activity = _queries.provider_activity(_admin, filters)
     return {
-        "per_day": analytics.generations_per_day(_repo, _admin, filters),
-        "per_user": analytics.credits_per_user(_repo, _admin, filters),
-        "per_view": analytics.rejections_per_view(_repo, _admin, filters),
+        "per_day": _queries.generations_per_day(_admin, filters),
+        "per_user": _queries.credits_per_user(_admin, filters),
+        "per_view": _queries.rejections_per_view(_admin, filters),
         "providers": analytics.summarise_providers(activity),
         "latency": analytics.latency_by_day(activity),
+        "qa": _queries.qa_failure_rates(_admin, filters),
     }
 
 
@@ -48,7 +49,7 @@ def refresh() -> None:
 
 
 def filter_bar() -> Filters:
-    people, error = components.attempt(analytics.users, repo, user)
+    people, error = components.attempt(queries.users, user)
     if error:
         st.error(error)
         st.stop()
@@ -76,7 +77,7 @@ def filter_bar() -> Filters:
 
 
 def headline(filters: Filters) -> None:
-    h, error = components.attempt(analytics.headline, repo, user, filters)
+    h, error = components.attempt(queries.headline, user, filters)
     if h is None:
         st.error(error)
         return
@@ -106,8 +107,8 @@ def headline(filters: Filters) -> None:
 
 
 def charts(filters: Filters) -> None:
-    data, error = components.attempt(charts_data, repo.engine.url.render_as_string(), filters,
-                                     repo, user)
+    data, error = components.attempt(charts_data, queries.cache_key, filters,
+                                     queries, user)
     if data is None:
         st.error(error)
         return
@@ -189,6 +190,31 @@ def charts(filters: Filters) -> None:
             tooltip=[alt.Tooltip("day:T", format="%d %b %Y"), "provider:N", "failures:Q",
                      "calls:Q"],
         ), height=220)
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown("##### Images the quality check failed, per view and provider")
+        chart_or_empty(data["qa"], lambda df: alt.Chart(df).mark_bar().encode(
+            x=alt.X("view:N", sort=["front", "back", "side", "top", "bottom"], title=None,
+                    axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("failure_rate:Q", title="Failed the check", axis=alt.Axis(format="%")),
+            color=alt.Color("provider:N", title=None, legend=alt.Legend(orient="top")),
+            xOffset="provider:N",
+            tooltip=["provider:N", "view:N", "checked:Q", "failed:Q",
+                     alt.Tooltip("failure_rate:Q", format=".1%"), "not_charged:Q",
+                     alt.Tooltip("failed_cost_usd:Q", format="$.3f")],
+        ), height=220)
+    with right:
+        st.markdown("##### Features corrected before the views")
+        corrections, error = components.attempt(svc.studio.feature_corrections, user, filters)
+        if corrections is None:
+            st.caption(error or "No data for these filters.")
+        elif not corrections.approved:
+            st.caption("No data for these filters.")
+        else:
+            st.metric("Approved products whose features were corrected",
+                      f"{corrections.share:.0%}",
+                      help=f"{corrections.corrected:,} of {corrections.approved:,}")
+            st.dataframe(corrections.by_field, hide_index=True, width="stretch")
 
 
 def chart_or_empty(frame: pd.DataFrame, build, height: int = 260) -> None:
@@ -213,11 +239,11 @@ def table(name: str, fetch, filters: Filters, config: dict, **options) -> None:
     page_key = state.W_ADMIN_PAGE + name
     st.session_state.setdefault(page_key, 1)
     page = int(st.session_state[page_key] or 1)
-    result, error = components.attempt(fetch, repo, user, filters, limit=PAGE_SIZE,
+    result, error = components.attempt(fetch, user, filters, limit=PAGE_SIZE,
                                        offset=(page - 1) * PAGE_SIZE, **options)
     if result is not None and page > result.pages:
         st.session_state[page_key] = page = 1
-        result, error = components.attempt(fetch, repo, user, filters, limit=PAGE_SIZE,
+        result, error = components.attempt(fetch, user, filters, limit=PAGE_SIZE,
                                            offset=0, **options)
     if result is None:
         st.error(error)
@@ -238,7 +264,7 @@ def table(name: str, fetch, filters: Filters, config: dict, **options) -> None:
     limit = analytics.CSV_MAX_ROWS
     csv.download_button(
         "Download CSV", on_click="ignore", icon=":material/download:", key=f"csv_{name}",
-        data=lambda: csvsafe.neutralise_csv(analytics.table_csv(repo, user, name, filters,
+        data=lambda: csvsafe.neutralise_csv(queries.table_csv(user, name, filters,
                                                                  **options)),
         file_name=f"viewgen-{name.replace('_', '-')}.csv", mime="text/csv", width="stretch",
         help=f"The whole filtered table{f' (first {limit:,} rows)' if result.total > limit else ''}.",
@@ -249,7 +275,7 @@ def approvals_tab(filters: Filters) -> None:
     statuses = st.multiselect("Status", [s.value for s in Status], key=state.W_ADMIN_STATUS,
                               format_func=lambda v: v.replace("_", " "),
                               placeholder="All statuses")
-    table("approvals", analytics.approvals, filters, {
+    table("approvals", queries.approvals, filters, {
         "description": st.column_config.TextColumn("description", width="medium"),
         "product": None,
         "approved": st.column_config.DatetimeColumn("approved", format="YYYY-MM-DD HH:mm"),
@@ -262,13 +288,13 @@ def approvals_tab(filters: Filters) -> None:
 def history_tab(filters: Filters) -> None:
     reasons = st.multiselect("Kind", list(analytics.HISTORY_REASONS), key=state.W_ADMIN_REASONS,
                              placeholder="Rejected and replaced")
-    table("revision_history", analytics.revision_history, filters, {
+    table("revision_history", queries.revision_history, filters, {
         "feedback": st.column_config.TextColumn("feedback", width="large"),
     }, reasons=tuple(reasons))
 
 
 def revisions_tab(filters: Filters) -> None:
-    table("revisions", analytics.revisions, filters, {
+    table("revisions", queries.revisions, filters, {
         "revision": st.column_config.NumberColumn("#", width="small"),
         "prompt": st.column_config.TextColumn("prompt", width="medium"),
         "modifications": st.column_config.TextColumn("feedback", width="medium"),
@@ -278,7 +304,7 @@ def revisions_tab(filters: Filters) -> None:
 def ledger_tab(filters: Filters) -> None:
     states = st.multiselect("State", list(analytics.LEDGER_STATES), key=state.W_ADMIN_STATES,
                             placeholder="All states")
-    table("ledger", analytics.ledger, filters, {
+    table("ledger", queries.ledger, filters, {
         "credits": st.column_config.NumberColumn("credits", format="%+d"),
     }, states=tuple(states))
 
@@ -287,7 +313,7 @@ def calls_tab(filters: Filters) -> None:
     outcome = st.segmented_control("Outcome", ["ok", "failed"], key=state.W_ADMIN_OUTCOME,
                                    format_func=lambda v: {"ok": "Succeeded",
                                                           "failed": "Failed"}[v])
-    table("calls", analytics.calls, filters, {
+    table("calls", queries.calls, filters, {
         "latency_ms": st.column_config.NumberColumn("latency", format="%.0f ms"),
         "cost_usd": st.column_config.NumberColumn("cost", format="$%.4f"),
         "error": st.column_config.TextColumn("error", width="medium"),
@@ -298,7 +324,7 @@ def grant(emails: dict[str, str]) -> None:
     target = state.get(state.W_GRANT_USER)
     amount = state.get(state.W_GRANT_AMOUNT)
     reason = state.get(state.W_GRANT_REASON) or "admin grant"
-    balance, error = components.attempt(analytics.grant_credits, repo, user, target,
+    balance, error = components.attempt(queries.grant_credits, user, target,
                                         int(amount or 0), reason)
     if error:
         state.flash("error", error)
@@ -310,7 +336,7 @@ def grant(emails: dict[str, str]) -> None:
 
 
 def users_tab() -> None:
-    people, error = components.attempt(analytics.users, repo, user)
+    people, error = components.attempt(queries.users, user)
     if people is None:
         st.error(error)
         return

@@ -125,7 +125,7 @@ def regenerate(approval: Approval, action: Action) -> None:
 def product_list() -> str | None:
     page = state.get(state.HIST_PAGE, 0)
     approvals, error = components.attempt(
-        studio.repo.list_approvals, user, user_id=user.id, limit=PAGE_SIZE + 1,
+        studio.list_products, user, user_id=user.id, limit=PAGE_SIZE + 1,
         offset=page * PAGE_SIZE)
     if error:
         st.error(error)

@@ -573,3 +573,25 @@ def qa_failure_rates(repo: Repository, actor: User, filters: Filters = Filters()
         return frame[columns].reset_index(drop=True)
 
     return _read(repo, actor, work)
+
+
+class Analytics:
+    """The admin queries bound to one repository, for pages that talk to ``Studio`` only:
+    ``studio.analytics.headline(admin, filters)`` is ``headline(repo, admin, filters)``."""
+
+    def __init__(self, repo: Any) -> None:
+        self._repo = repo
+
+    def __getattr__(self, name: str) -> Any:
+        import functools
+        import sys
+
+        fn = getattr(sys.modules[__name__], name, None)
+        if name.startswith("_") or not callable(fn) or isinstance(fn, type):
+            raise AttributeError(name)
+        return functools.partial(fn, self._repo)
+
+    @property
+    def cache_key(self) -> str:
+        """Names the database (for ``st.cache_data``), never its password."""
+        return self._repo.engine.url.render_as_string(hide_password=True)

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -171,3 +172,19 @@ def user_by_email(repo: Repository, email: str) -> User:
     if found is None:
         raise NotFound(f"No account for {address}.")
     return found[0]
+
+
+class Tokens:
+    """The token operations bound to one repository (``studio.api_tokens``)."""
+
+    def __init__(self, repo: Any) -> None:
+        self._repo = repo
+
+    def create(self, user: Any, name: str | None) -> Any:
+        return create(self._repo, user, name)
+
+    def revoke(self, user: Any, token_id: str) -> Any:
+        return revoke(self._repo, user, token_id)
+
+    def list(self, user: Any) -> Any:
+        return list_tokens(self._repo, user)

@@ -257,6 +257,65 @@ class Studio:
             return "approve"
         return None
 
+    # ------------------------------------------------------------------ for the pages
+    # Pages, the API and the CLI talk to Studio only; these pass through to the store
+    # with the actor's scope, so no page holds a repository.
+    def list_products(self, actor: User, **filters: Any) -> list[Approval]:
+        return self.repo.list_approvals(actor, **filters)
+
+    def owned_keys(self, actor: User, keys: set[str]) -> set[str]:
+        """The image keys of ``keys`` this actor may see."""
+        with self.repo.tx(actor) as tx:
+            return {k for k in keys if tx.owns_key(k)}
+
+    def current_user(self, actor: User) -> User | None:
+        """The actor as the database has them now (role changes apply at once)."""
+        try:
+            with self.repo.tx(actor) as tx:
+                return tx.get_user(actor.id)
+        except NotFound:
+            return None
+
+    def no_accounts_yet(self) -> bool:
+        with self.repo.tx(SYSTEM) as tx:
+            return tx.count_users() == 0
+
+    def remember_browser(self, user: User) -> str | None:
+        """"Stay signed in": a token for this browser's cookie (its hash is stored)."""
+        from viewgen import auth
+
+        return auth.remember(self.repo, self.settings, user)
+
+    def recall_browser(self, token: str | None) -> User | None:
+        from viewgen import auth
+
+        return auth.recall(self.repo, token)
+
+    def forget_browser(self, token: str | None) -> None:
+        from viewgen import auth
+
+        auth.forget(self.repo, token)
+
+    @property
+    def analytics(self) -> Any:
+        """The admin queries (``viewgen.analytics``) bound to this studio's store."""
+        from viewgen.analytics import Analytics
+
+        return Analytics(self.repo)
+
+    def feature_corrections(self, actor: User, filters: Any) -> Any:
+        """How often people correct the extracted features (admins only)."""
+        from viewgen.analytics_features import feature_corrections
+
+        return feature_corrections(self.repo, actor, filters)
+
+    @property
+    def api_tokens(self) -> Any:
+        """The API token operations (``viewgen.tokens``) bound to this studio's store."""
+        from viewgen.tokens import Tokens
+
+        return Tokens(self.repo)
+
     # ------------------------------------------------------------------ front view
     def start_front(
         self,

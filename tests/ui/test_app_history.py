@@ -51,7 +51,7 @@ def test_history_lists_my_products_and_regenerates_views(app, app_member, made) 
     _open_tab(app, "Regenerate")
     app.button_group(key=state.W_HIST_VIEWS).set_value(["top", "side"]).run()
     assert any("2 views × 1 credit = **2 credits**" in c for c in texts(app, "caption"))
-    app.text_area(key=state.W_HIST_FEEDBACK).input("thicker rim")
+    app.text_area(key=state.W_HIST_FEEDBACK).input("make it dark red")
     app.button(key="regenerate").click().run()
     no_exceptions(app)
     assert "Revision 2 saved: regenerated " in " ".join(texts(app, "success"))
@@ -59,7 +59,7 @@ def test_history_lists_my_products_and_regenerates_views(app, app_member, made) 
     revisions = studio.revisions(app_member, first.id)
     assert [r.revision_number for r in revisions] == [1, 2]
     assert sorted(revisions[-1].changes_made["regenerated"]) == ["side", "top"]
-    assert revisions[-1].changes_made["modifications"] == "thicker rim"
+    assert revisions[-1].changes_made["modifications"] == "make it dark red"
 
     # compare: the two revisions of the top view side by side
     _open_tab(app, "Compare")
@@ -69,7 +69,7 @@ def test_history_lists_my_products_and_regenerates_views(app, app_member, made) 
     assert captions or app.image
     _open_tab(app, "Timeline")
     assert "**Revision 2** · " in " ".join(texts(app, "markdown"))
-    assert "Feedback: “thicker rim”" in texts(app, "markdown")
+    assert "Feedback: “make it dark red”" in texts(app, "markdown")
     _open_tab(app, "Download")
     assert [b.key for b in app.get("download_button")] == ["hist_dl_zip", "hist_dl_sheet",
                                                            "hist_exp_download_set"]

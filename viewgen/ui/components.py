@@ -23,7 +23,6 @@ from streamlit.errors import StreamlitAPIException
 from viewgen import auth
 from viewgen.domain import ALL_VIEWS, ExtractedFeatures, User, ViewType
 from viewgen.errors import ViewgenError
-from viewgen.store import SYSTEM
 from viewgen.ui import state
 from viewgen.ui.services import Services
 
@@ -170,8 +169,7 @@ def _sign_up_form(services: Services, after: Callable[[], None], *, first: bool)
 
 def _first_account(services: Services) -> bool:
     try:
-        with services.studio.repo.tx(SYSTEM) as tx:
-            return tx.count_users() == 0
+        return services.studio.no_accounts_yet()
     except Exception:
         return False
 
@@ -206,7 +204,7 @@ def _signed(services: Services, user: User | None, error: str | None, welcome: s
         return
     state.sign_in(user)
     if remember:  # a failure here only means signing in again after a reload
-        token, _ = attempt(auth.remember, services.studio.repo, services.settings, user)
+        token, _ = attempt(services.studio.remember_browser, user)
         if token:
             state.put(state.SESSION_TOKEN, token)
     state.flash("success", welcome)
@@ -215,7 +213,7 @@ def _signed(services: Services, user: User | None, error: str | None, welcome: s
 
 def sign_out(services: Services) -> None:
     """End the session here and for this browser's "stay signed in" cookie."""
-    attempt(auth.forget, services.studio.repo, state.get(state.SESSION_TOKEN))
+    attempt(services.studio.forget_browser, state.get(state.SESSION_TOKEN))
     state.sign_out()
     state.put(state.CLEAR_COOKIE, True)
 
@@ -285,7 +283,7 @@ def sidebar(user: User, services: Services) -> None:
                        "that stayed signed in must sign in again.")
         from viewgen.ui.tokens_panel import tokens_panel  # API tokens (issue 10)
 
-        tokens_panel(studio.repo, user)
+        tokens_panel(studio.api_tokens, user)
         if token := state.get(state.SESSION_TOKEN):
             session_cookie(token, services.settings.session_days)
 
@@ -376,8 +374,7 @@ def thumbnail_bytes(services: Services, user: User, keys: Iterable[str | None],
     wanted = {k for k in keys if k}
     if not wanted:
         return [None] * len(keys)
-    with services.studio.repo.tx(user) as tx:
-        allowed = {k for k in wanted if tx.owns_key(k)}
+    allowed = services.studio.owned_keys(user, wanted)
     return [_thumbnail(k, size, services) if k in allowed else None for k in keys]
 
 

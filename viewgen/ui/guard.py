@@ -13,9 +13,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from viewgen.auth import SESSION_COOKIE, recall
+from viewgen.auth import SESSION_COOKIE
 from viewgen.domain import User
-from viewgen.errors import NotFound
 from viewgen.ui import components, state
 from viewgen.ui.services import Services, services
 
@@ -79,7 +78,7 @@ def restore_session(svc: Services) -> User | None:
     token = _cookie_token()
     if token is None or token == state.get(state.STALE_COOKIE):
         return None
-    user, _ = components.attempt(recall, svc.studio.repo, token)
+    user, _ = components.attempt(svc.studio.recall_browser, token)
     if user is None:
         state.put(state.STALE_COOKIE, token)
         return None
@@ -90,11 +89,7 @@ def restore_session(svc: Services) -> User | None:
 
 def _refresh(user: User, svc: Services) -> User | None:
     """The signed-in user as the database has them now (role changes apply at once)."""
-    try:
-        with svc.studio.repo.tx(user) as tx:
-            return tx.get_user(user.id)
-    except NotFound:
-        return None
+    return svc.studio.current_user(user)
 
 
 def _through_app(page: str | None) -> None:

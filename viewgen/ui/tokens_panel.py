@@ -1,6 +1,6 @@
 """The account panel's API tokens: create one (shown once), list them, revoke one.
 
-``tokens_panel(repo, user)`` draws an expander, meant for the sidebar under the
+``tokens_panel(studio.api_tokens, user)`` draws an expander, meant for the sidebar under the
 account (``components.sidebar``). A new token is kept in session state only until the
 run that shows it, then dropped: it is on screen once, with a reminder to copy it, and
 the database keeps only its hash (``viewgen.tokens``). The list shows each token's
@@ -14,7 +14,7 @@ import streamlit as st
 from viewgen import tokens
 from viewgen.domain import User
 from viewgen.errors import ViewgenError
-from viewgen.store import Repository
+from viewgen.tokens import Tokens
 
 # session-state keys of this panel (the lead may move them into viewgen/ui/state.py)
 NEW_TOKEN = "tok_new"  # (name, token) created on the last run, shown once then dropped
@@ -22,9 +22,9 @@ TOKEN_ERROR = "tok_error"  # the last error's user_message
 W_TOKEN_NAME = "w_tok_name"
 
 
-def _create(repo: Repository, user: User) -> None:
+def _create(ops: Tokens, user: User) -> None:
     try:
-        row, secret = tokens.create(repo, user, st.session_state.get(W_TOKEN_NAME))
+        row, secret = ops.create(user, st.session_state.get(W_TOKEN_NAME))
     except ViewgenError as exc:
         st.session_state[TOKEN_ERROR] = exc.user_message
         return
@@ -32,9 +32,9 @@ def _create(repo: Repository, user: User) -> None:
     st.session_state[W_TOKEN_NAME] = ""
 
 
-def _revoke(repo: Repository, user: User, token_id: str) -> None:
+def _revoke(ops: Tokens, user: User, token_id: str) -> None:
     try:
-        tokens.revoke(repo, user, token_id)
+        ops.revoke(user, token_id)
     except ViewgenError as exc:
         st.session_state[TOKEN_ERROR] = exc.user_message
 
@@ -43,7 +43,7 @@ def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "never"
 
 
-def tokens_panel(repo: Repository, user: User, *, expanded: bool = False) -> None:
+def tokens_panel(ops: Tokens, user: User, *, expanded: bool = False) -> None:
     """API tokens for ``user``: create (shown once), list, revoke."""
     new = st.session_state.pop(NEW_TOKEN, None)
     with st.expander("API tokens", icon=":material/key:", expanded=expanded or bool(new)):
@@ -58,10 +58,10 @@ def tokens_panel(repo: Repository, user: User, *, expanded: bool = False) -> Non
             st.code(secret, language=None)
         st.text_input("Name", key=W_TOKEN_NAME, placeholder="e.g. shop back office",
                       max_chars=tokens.MAX_NAME)
-        st.button("Create token", key="tok_create", on_click=_create, args=(repo, user),
+        st.button("Create token", key="tok_create", on_click=_create, args=(ops, user),
                   icon=":material/add:")
         try:
-            mine = tokens.list_tokens(repo, user)
+            mine = ops.list(user)
         except ViewgenError as exc:
             st.error(exc.user_message)
             return
@@ -75,6 +75,6 @@ def tokens_panel(repo: Repository, user: User, *, expanded: bool = False) -> Non
                 left, right = st.columns([3, 1], vertical_alignment="center")
                 left.text(line)
                 right.button("Revoke", key=f"tok_revoke_{token.id}", on_click=_revoke,
-                             args=(repo, user, token.id))
+                             args=(ops, user, token.id))
             else:
                 st.text(f"{line} · revoked {_when(token.revoked_at)}")
