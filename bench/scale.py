@@ -7,7 +7,9 @@ own, dropped afterwards) with the real Gemini and OpenAI SDKs talking to loopbac
 doubles (``tests/providers/fakes.py``). The Gemini double answers every image call
 after a latency L and enforces its own rate limit R (a rolling 60 s window), counting
 every request over it; ``VIEWGEN_PROVIDER_RPM`` is set a little under R, the margin an
-operator leaves for the time between a workflow's start and its request's arrival.
+operator leaves for the time between a workflow's start (what DBOS's limiter counts) and
+its request's arrival (what the provider counts). The table also counts the requests
+that would be over R in a 57 s window, to show how long that lag was at a window's edge.
 
 1. Throughput: 1, 2 and 4 ``python -m viewgen worker`` processes (each C image calls at
    a time) run a CSV batch of products (front, features, four views: five image
