@@ -16,12 +16,13 @@ from viewgen.store import open_repository
 def _panel() -> None:
     from viewgen.settings import Settings
     from viewgen.store import SYSTEM, open_repository
+    from viewgen.tokens import Tokens
     from viewgen.ui.tokens_panel import tokens_panel
 
     repo = open_repository(Settings().resolved_database_url)
     with repo.tx(SYSTEM) as tx:
         user = tx.user_credentials("max@example.com")[0]
-    tokens_panel(repo, user, expanded=True)
+    tokens_panel(Tokens(repo), user, expanded=True)
 
 
 def test_a_token_is_shown_once_and_can_be_revoked(tmp_path: Path,

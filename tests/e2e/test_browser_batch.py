@@ -5,7 +5,7 @@ watch every row finish."""
 from __future__ import annotations
 
 import pytest
-from conftest import settle, sign_up
+from conftest import make_account, settle, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -15,9 +15,12 @@ ROWS = [("MUG-1", "a teal ceramic mug"), ("BAG-2", "a navy leather backpack"),
         ("LAMP-3", "a brass desk lamp"), ("SHOE-4", "a white leather sneaker")]
 
 
+ADMIN = ("lead@example.com", "lead password", "Lee Lead")
+
+
 @pytest.fixture(scope="module")
 def server(start_server):
-    return start_server()
+    return start_server(lambda settings: make_account(settings, *ADMIN, admin=True))
 
 
 def test_upload_a_batch_reload_and_watch_it_finish(server, new_page, shots, tmp_path) -> None:
@@ -32,8 +35,10 @@ def test_upload_a_batch_reload_and_watch_it_finish(server, new_page, shots, tmp_
         'input[type="file"]').set_input_files(str(csv_path))
     settle(page)
     page.get_by_role("button", name="Check the batch").click()
+    settle(page)
+    shots(page, "19-batch-after-check")
     start = page.get_by_role("button", name="Start the batch")
-    start.wait_for()
+    start.wait_for(timeout=SLOW)
     settle(page)
     shots(page, "20-batch-checked")
     assert "4 products" in page.locator('[data-testid="stMarkdown"]').all_inner_texts().__str__()
@@ -43,7 +48,7 @@ def test_upload_a_batch_reload_and_watch_it_finish(server, new_page, shots, tmp_
     shots(page, "21-batch-running")
 
     page.reload()  # a new Streamlit session: the batch is found again in the database
-    page.get_by_text("New batch").wait_for(timeout=SLOW)
+    page.get_by_text("Your batches").wait_for(timeout=SLOW)  # a member sees only theirs
     page.get_by_text("4 of 4 rows finished").wait_for(timeout=SLOW)
     settle(page, timeout=SLOW)
     shots(page, "22-batch-finished-after-reload")
