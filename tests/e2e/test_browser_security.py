@@ -108,7 +108,7 @@ def test_stay_signed_in_across_reloads_until_signing_out(start_server, new_page,
     page.goto(server.url + "/admin")  # and it is still the member: refused
     page.get_by_text("The Admin page is for admins only").wait_for()
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.get_by_text("Sign in to continue.").wait_for()
     settle(page)
     page.wait_for_function(

@@ -5,7 +5,7 @@ is asked for, and dragging across it, then the slider's arrow keys, turn the pro
 from __future__ import annotations
 
 import pytest
-from conftest import settle, sign_up
+from conftest import make_account, settle, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -15,7 +15,9 @@ SLOW = 180_000  # ms: generation and 36 spin frames on a slow CI machine
 
 @pytest.fixture(scope="module")
 def server(start_server):
-    return start_server()
+    # an admin exists, so the person below signs up as a member on the usual screen
+    return start_server(lambda settings: make_account(settings, "spin-admin@example.com",
+                                                      "admin password", "Ada", admin=True))
 
 
 def test_dragging_and_the_slider_turn_the_spin(server, new_page, shots) -> None:
