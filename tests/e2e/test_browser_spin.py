@@ -28,6 +28,9 @@ def test_dragging_and_the_slider_turn_the_spin(server, new_page, shots) -> None:
     page.get_by_text("Review the front view").wait_for(timeout=SLOW)
     settle(page)
     page.get_by_role("button", name="Approve").click()
+    page.get_by_text("Check the features").wait_for(timeout=SLOW)  # correctable first
+    settle(page)
+    page.get_by_role("button", name="Generate the other views").click()
     page.get_by_text("Your product is ready").wait_for(timeout=SLOW)
     settle(page, timeout=SLOW)
     page.get_by_text("Download set · 20 images").wait_for()
