@@ -109,8 +109,10 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
             server.process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # per module, not per session: Playwright's sync API keeps an event loop on the main
+    # thread while it runs, and the suites after tests/e2e start durable executors there
     if not CHROMIUM.exists():
         pytest.skip(f"end-to-end tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
