@@ -25,8 +25,9 @@ generate = st.Page("pages/generate.py", title="Generate", icon=":material/auto_a
 
 def _start() -> None:
     # Streamlit serves the default page at "/" only, so a default Generate would make
-    # /generate "Page not found"; the root opens Generate by its own address instead
-    st.switch_page(generate)
+    # /generate "Page not found"; the root opens Generate by its own address instead,
+    # keeping the address's query (``/?product=…`` reopens that product)
+    st.switch_page(generate, query_params=st.query_params.to_dict())
 
 
 pages = [

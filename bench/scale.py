@@ -152,7 +152,7 @@ def throughput(tmp: Path, workers: int) -> dict[str, Any]:
             batch_id = studio.start_batch(user, build_batch_plan(products))
             view = _wait_batch(studio, user, batch_id, timeout=600)
             took = time.monotonic() - started
-            report = audit(studio.repo.engine, studio.settings.blob_dir)
+            report = audit(studio.repo.engine, studio.settings.blob_dir, prices=studio.prices)
         finally:
             cluster.stop_all()
             studio.close()
@@ -274,7 +274,7 @@ def kill_one(tmp: Path) -> dict[str, Any]:
             view = _wait_batch(studio, user, batch_id, timeout=600)
             finished_s = time.monotonic() - killed
             took = time.monotonic() - started
-            report = audit(studio.repo.engine, studio.settings.blob_dir)
+            report = audit(studio.repo.engine, studio.settings.blob_dir, prices=studio.prices)
             per_product = studio.prices.front + 4 * studio.prices.view
             balance = studio.balance(user)
         finally:

@@ -257,15 +257,21 @@ class Audit:
         return out
 
 
-def audit(engine, blob_dir: Path, *, views_per_product: int = 5) -> Audit:
+def audit(engine, blob_dir: Path, *, prices=None) -> Audit:
     """Read everything back and check that each product ran exactly once.
 
-    Per product: one committed ledger row per successful image (``views_per_product``
-    for a first flow: front and four views), one ``ok`` call per (view, kind), every
-    image it points at on disk. Per user: balance = granted - committed, nothing left
+    Per product: one committed ledger row per successful priced image (a first flow at
+    the seed's prices charges the front only, its four views are included; with a view
+    price each view is charged too), one charged ``ok`` call per (view, kind) (the QA
+    gate's automatic retries are recorded uncharged and do not count), every image it
+    points at on disk. Per user: balance = granted - committed, nothing left
     reserved. Per file under ``blob_dir``: some row points at it (``.tmp-`` files of a
     write cut by SIGKILL excepted; they are not images anyone can see).
     """
+    from viewgen.credits import Prices
+
+    prices = prices or Prices.from_settings(Settings())
+    priced_per_product = 1 + (4 if prices.view > 0 else 0)
     a = Audit()
     ledger, calls, pva = t.credit_ledger, t.generation_calls, t.product_view_approvals
     with engine.connect() as conn:
@@ -279,17 +285,18 @@ def audit(engine, blob_dir: Path, *, views_per_product: int = 5) -> Audit:
         a.committed_credits = -sum(r.delta for r in committed)
         per_approval = Counter(r.approval_id for r in committed)
         ok = conn.execute(select(calls.c.approval_id, calls.c.view_type, calls.c.kind,
-                                 func.count()).where(calls.c.outcome == "ok")
+                                 func.count()).where(calls.c.outcome == "ok",
+                                                     calls.c.charged.is_(True))
                           .group_by(calls.c.approval_id, calls.c.view_type, calls.c.kind)).all()
         a.ok_image_calls = sum(n for _, _, kind, n in ok if kind == "image")
         a.duplicate_calls = [f"{aid}/{view}/{kind} x{n}" for aid, view, kind, n in ok if n > 1]
         charged_ok = Counter()
-        for aid, _, kind, n in ok:
-            if kind == "image":
+        for aid, view, kind, n in ok:
+            if kind == "image" and (view == "front" or prices.view > 0):
                 charged_ok[aid] += n
         for r in approvals:
             if per_approval[r.id] > charged_ok[r.id] or (
-                    r.status == "complete" and per_approval[r.id] != views_per_product):
+                    r.status == "complete" and per_approval[r.id] != priced_per_product):
                 a.double_charged.append(f"{r.id}: {per_approval[r.id]} commits, "
                                         f"{charged_ok[r.id]} ok image calls")
         by_user: dict[str, int] = {}

@@ -28,11 +28,19 @@ FINAL = ("SUCCESS", "ERROR", "CANCELLED")
 
 
 @pytest.fixture
-def settings(tmp_path: Path, db_url: str) -> Settings:
+def settings(tmp_path: Path, db_url: str, request) -> Settings:
     """Small images (the offline renderer's CPU time is not what these tests are about)
-    and two rows per user at a time, so a batch of six has rows waiting."""
+    and two rows per user at a time, so a batch of six has rows waiting. A test marked
+    ``view_price(n)`` charges ``n`` credits per view (an operator's setting; the seed's
+    prices include the views), so that a view's own reservation is there to replay."""
+    marker = request.node.get_closest_marker("view_price")
     return Settings(data_dir=tmp_path / "data", database_url=db_url, image_size=192,
-                    starting_credits=500, batch_rows_per_user=2, queue_poll_s=0.05)
+                    starting_credits=500, batch_rows_per_user=2, queue_poll_s=0.05,
+                    price_view=marker.args[0] if marker else Settings().price_view)
+
+
+def _problems(studio: Studio) -> list[str]:
+    return audit(studio.repo.engine, studio.settings.blob_dir, prices=studio.prices).problems
 
 
 def _count(studio: Studio, table, *where) -> int:
@@ -122,6 +130,7 @@ def test_a_replayed_front_step_calls_stores_and_charges_once(studio: Studio,
     assert studio.get(member, approval_id).status == Status.FRONT_REVIEW
 
 
+@pytest.mark.view_price(1)
 def test_a_replayed_view_step_calls_stores_and_charges_once(studio: Studio,
                                                              member: User) -> None:
     approval = studio.start_front(member, text="A red enamel kettle")
@@ -148,6 +157,7 @@ def test_a_replayed_view_step_calls_stores_and_charges_once(studio: Studio,
     assert studio.balance(member) == before  # the reservation already counted
 
 
+@pytest.mark.view_price(1)
 def test_a_replayed_batch_row_step_finds_the_views_it_reserved(studio: Studio,
                                                                 member: User) -> None:
     """The row's decision step committed (views reserved, product views_generating) but
@@ -188,7 +198,7 @@ def test_pause_keeps_rows_queued_and_resume_runs_them(studio: Studio, member: Us
     per_product = studio.prices.front + 4 * studio.prices.view
     assert done.as_dict()["credits"] == {"charged": 6 * per_product, "refunded": 0, "held": 0}
     assert studio.balance(member) == start - 6 * per_product
-    assert audit(studio.repo.engine, studio.settings.blob_dir).problems == []
+    assert _problems(studio) == []
 
 
 def test_cancel_refunds_exactly_the_rows_that_did_not_run(studio: Studio,
@@ -209,7 +219,7 @@ def test_cancel_refunds_exactly_the_rows_that_did_not_run(studio: Studio,
     assert view.held == 0
     assert studio.balance(member) == start - ran * per_product
     assert all(r.approval_id is None for r in view.rows if r.status == "cancelled")
-    assert audit(studio.repo.engine, studio.settings.blob_dir).problems == []
+    assert _problems(studio) == []
 
 
 def test_retry_runs_the_failed_rows_again(studio: Studio, member: User) -> None:
@@ -233,11 +243,11 @@ def test_retry_runs_the_failed_rows_again(studio: Studio, member: User) -> None:
     per_product = studio.prices.front + 4 * studio.prices.view
     assert done.charged == 3 * per_product
     assert studio.balance(member) == start - 3 * per_product
-    assert audit(studio.repo.engine, studio.settings.blob_dir).problems == []
+    assert _problems(studio) == []
 
 
 def test_jobs_show_json_shape(studio: Studio, auth, admin: User) -> None:
-    user = auth.sign_up("cli@viewgen.local", "correct horse", "Command line")
+    user = auth.sign_up("cli@example.com", "correct horse", "Command line")
     plan = build_batch_plan(2)
     batch_id = studio.start_batch(user, plan)
     wait_until(lambda: studio.batch(user, batch_id).done and _batch_settled(batch_id),
@@ -247,7 +257,8 @@ def test_jobs_show_json_shape(studio: Studio, auth, admin: User) -> None:
                 "VIEWGEN_SECRETS_FILE": os.environ["VIEWGEN_SECRETS_FILE"],
                 "VIEWGEN_DATABASE_URL": studio.settings.resolved_database_url,
                 "VIEWGEN_DATA_DIR": str(studio.settings.data_dir)})
-    done = subprocess.run([sys.executable, "-m", "viewgen", "jobs", "show", batch_id, "--json"],
+    done = subprocess.run([sys.executable, "-m", "viewgen", "jobs", "show", batch_id, "--json",
+                           "--user", "cli@example.com"],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     shown = json.loads(done.stdout)

@@ -63,11 +63,13 @@ def _batch_done(studio, user, batch_id: str):
 
 
 def _assert_exactly_once(studio, products: int) -> None:
-    report = audit(studio.repo.engine, studio.settings.blob_dir)
+    report = audit(studio.repo.engine, studio.settings.blob_dir, prices=studio.prices)
     assert report.problems == []
     assert report.complete == products == report.approvals
-    # front + four views, each committed once at the view price it reserved
-    assert report.committed == 5 * products
+    # the front committed once (its four views are included at the seed's prices), and
+    # five charged images per product: front and four views, each called once
+    assert report.committed == products
+    assert report.committed_credits == products * studio.prices.front
     assert report.ok_image_calls == 5 * products
 
 
@@ -251,5 +253,5 @@ def _assert_front_once(studio, approval_id: str) -> None:
             t.generation_calls.c.outcome == "ok")).all()
     assert [r.state for r in ledger] == ["committed"]
     assert len(calls) == 1
-    report = audit(studio.repo.engine, studio.settings.blob_dir)
+    report = audit(studio.repo.engine, studio.settings.blob_dir, prices=studio.prices)
     assert report.orphan_blobs == [] and report.missing_blobs == []

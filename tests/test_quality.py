@@ -109,9 +109,12 @@ def test_named_colours_reads_colour_words(text: str, expected: list[str]) -> Non
 
 def test_a_modifier_moves_the_lightness() -> None:
     assert quality.named_colours("a gray felt hat")[0].name == "grey"
-    plain, dark = quality.named_colours("teal"), quality.named_colours("dark teal")
-    assert dark[0].lab[0] < plain[0].lab[0] - 10
-    assert dark[0].name == "teal"
+    plain, deep = quality.named_colours("teal"), quality.named_colours("deep teal")
+    assert deep[0].lab[0] < plain[0].lab[0] - 10
+    assert deep[0].name == "teal" and deep[0].phrase == "deep teal"
+    # a shade the vocabulary names itself keeps its own name and value
+    dark = quality.named_colours("dark teal")[0]
+    assert dark.name == "dark teal" and dark.lab[0] < deep[0].lab[0]
 
 
 # --------------------------------------------------------------------------- front

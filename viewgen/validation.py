@@ -62,7 +62,7 @@ def clean_text(value: str | None, *, what: str, max_chars: int,
         )
     if not text:
         if required:
-            raise InvalidInput(f"The {what} is empty: enter some text.")
+            raise InvalidInput(f"The {what} is empty: write a few words first.")
         return None
     return text
 

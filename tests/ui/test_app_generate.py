@@ -94,7 +94,7 @@ def test_reject_with_feedback_then_approve(app, app_member, app_settings) -> Non
     approval = _approval(app)
     assert approval.rejection_count == 1
     assert approval.key(ViewType.FRONT) not in (None, first_front)
-    assert [e.label for e in app.expander] == ["Rejected versions (1)"]
+    assert [e.label for e in app.main.expander] == ["Rejected versions (1)"]
     assert "“make the strap red”" in texts(app, "markdown")
     assert app.text_area(key=state.W_GEN_FEEDBACK).value == ""  # ready for the next review
     assert _balance(app) == app_settings.starting_credits - 3 - 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from conftest import no_exceptions, signed_in, texts
+from conftest import no_exceptions, settled, signed_in, texts
 from PIL import Image
 
 from viewgen import credits
@@ -94,7 +94,7 @@ def test_approve_says_when_the_views_are_not_affordable_and_offers_start_over(
                            credits_granted=front + views - 1)
     signed_in(app, short)
     app.text_area(key=state.W_GEN_TEXT).input(DESCRIPTION)
-    app.button(key="generate_front").click().run()
+    settled(app.button(key="generate_front").click().run())
     no_exceptions(app)
     assert app.session_state[state.GEN_STEP] == Step.REVIEW
     assert app.button(key="approve").disabled
@@ -112,6 +112,6 @@ def test_approve_says_when_the_views_are_not_affordable_and_offers_start_over(
 def test_approve_is_open_with_enough_credits(app, app_member) -> None:
     signed_in(app, app_member)
     app.text_area(key=state.W_GEN_TEXT).input(DESCRIPTION)
-    app.button(key="generate_front").click().run()
+    settled(app.button(key="generate_front").click().run())
     assert not app.button(key="approve").disabled
     assert not any("Approving starts" in w for w in texts(app, "warning"))
