@@ -131,9 +131,16 @@ def fresh_pg_url(pg_server_url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
+# Tests draw 384-px images: the offline renderer's CPU time grows with the pixels, and
+# what these tests check (states, ledger, revisions, QA) does not depend on the size.
+# The renderer's own tests, the QA tests and the CLI still cover the 1024-px default.
+TEST_IMAGE_SIZE = 384
+
+
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=db_url)
+    return Settings(data_dir=tmp_path / "data", database_url=db_url,
+                    image_size=TEST_IMAGE_SIZE)
 
 
 @pytest.fixture

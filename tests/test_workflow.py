@@ -110,7 +110,7 @@ def test_happy_path_text_to_five_views(studio: Studio, member: User) -> None:
 
     images = studio.view_images(member, final)
     sizes = {Image.open(io.BytesIO(b)).size for b in images.values()}
-    assert sizes == {(1024, 1024)}
+    assert sizes == {(studio.settings.image_size,) * 2}
 
 
 def test_reject_then_approve(studio: Studio, member: User) -> None:

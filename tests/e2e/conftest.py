@@ -80,12 +80,13 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("VIEWGEN_")}
         env.update(VIEWGEN_DATA_DIR=str(data_dir),
+                   VIEWGEN_IMAGE_SIZE="512",  # enough for the page; a quarter of the CPU
                    VIEWGEN_SECRETS_FILE=str(data_dir / "no-secrets.toml"),
                    PYTHONUNBUFFERED="1")
         if prepare is not None:
             from viewgen.settings import Settings
 
-            prepare(Settings(data_dir=data_dir))
+            prepare(Settings(data_dir=data_dir, image_size=512))
         log = data_dir.parent / "streamlit.log"
         handle = log.open("wb")
         process = subprocess.Popen(
@@ -168,6 +169,9 @@ SETTLED = """() => {
 }"""
 
 
+FIRST_LOAD_MS = 120_000
+
+
 def settle(page, timeout: float = 30_000) -> None:
     """Wait until the script run is over, no element is stale and none is still loading."""
     page.wait_for_function(SETTLED, timeout=timeout)
@@ -175,7 +179,9 @@ def settle(page, timeout: float = 30_000) -> None:
 
 def sign_up(page, url: str, email: str, password: str, name: str) -> None:
     page.goto(url)
-    page.get_by_role("tab", name="Create an account").click()
+    # a server's first page loads the app's modules and starts its executor: on a busy
+    # machine that alone can take longer than one click's usual wait
+    page.get_by_role("tab", name="Create an account").click(timeout=FIRST_LOAD_MS)
     form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_label("Your name"))
     form.get_by_label("Your name").fill(name)
     form.get_by_label("Email").fill(email)

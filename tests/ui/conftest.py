@@ -26,6 +26,7 @@ PASSWORD = "correct horse"
 @pytest.fixture
 def app_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     monkeypatch.setenv("VIEWGEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VIEWGEN_IMAGE_SIZE", "384")  # as tests/conftest.py: CPU time
     yield Settings()
     from viewgen.ui.services import _build
 
