@@ -1,9 +1,12 @@
 """Real photos of objects on real backgrounds for the quality bench, with masks drawn by
-hand: the colour photos of objects that scikit-image ships (so they are on every
-machine that installs it: an espresso cup on a wooden table, a motion-blurred clock, a
-rocket on its pad at dusk, a motorcycle in a garage), scaled to 320 pixels wide, and
-for each the product's outline as ellipses and polygons traced over a 20-pixel grid
-(about ±3 px). Its other photos are people and animals, not products."""
+hand: the photos of objects that scikit-image ships (so they are on every machine that
+installs it: an espresso cup on a wooden table, a motion-blurred clock, a rocket on its
+pad at dusk, a motorcycle in a garage, the space shuttle model beside the astronaut in
+NASA's portrait (public domain), and the camera on a tripod in its CC0 "camera" photo
+(greyscale, partly hidden by the hands and face of the man using it)), scaled to 320
+pixels wide, and for each the product's outline as ellipses and polygons traced over a
+10- or 20-pixel grid (about ±3 px). Its other photos are people, animals, textures and
+micrographs, not products."""
 
 from __future__ import annotations
 
@@ -50,6 +53,20 @@ PHOTOS = (
                   (580, 360), (530, 390), (470, 370), (445, 320), (400, 320), (330, 330), (290, 360),
                   (220, 340), (160, 335), (110, 290), (105, 240), (120, 215), (90, 210), (80, 190))),),
           "a red motorcycle"),
+    Photo("shuttle", "astronaut.png", (215, 0, 310, 185), (),
+          (((251, 0), (270, 0), (274, 10), (275, 24), (279, 26), (282, 32), (283, 125),
+            (287, 134), (286, 141), (283, 145), (285, 168), (275, 173), (262, 170), (250, 173),
+            (232, 174), (231, 160), (237, 150), (234, 142), (222, 140), (222, 135), (231, 128),
+            (238, 112), (239, 35), (241, 27), (244, 24), (247, 28), (249, 28), (249, 10)),),
+          "a white space shuttle model"),
+    Photo("camera", "camera.png", (130, 70, 265, 320), (),
+          (((164, 80), (207, 80), (209, 100), (206, 125), (192, 134), (172, 134), (164, 110)),
+           ((178, 132), (188, 132), (187, 200), (179, 200)),  # centre column
+           ((170, 195), (192, 192), (212, 188), (212, 194), (194, 200), (190, 215), (172, 215)),
+           ((171, 212), (178, 214), (152, 320), (143, 320)),  # the three legs
+           ((180, 212), (186, 212), (188, 306), (178, 306)),
+           ((191, 212), (197, 210), (256, 318), (250, 320))),
+          "a black camera on a silver tripod"),
 )
 
 

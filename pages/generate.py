@@ -51,7 +51,7 @@ def current_approval() -> Approval | None:
 def step_of(approval: Approval | None, action: Action | None) -> Step:
     if action is not None:
         return {"front": Step.FRONT, "reject": Step.FRONT, "retry_front": Step.FRONT,
-                "approve": Step.REVIEW, "views": Step.VIEWS,
+                "free_front": Step.FRONT, "approve": Step.REVIEW, "views": Step.VIEWS,
                 "free_retry": Step.VIEWS}.get(action.kind, Step.INPUT)
     if approval is None or approval.status == Status.INPUT:
         return Step.INPUT
@@ -144,6 +144,14 @@ def do_retry_front(approval: Approval) -> None:
     st.rerun()
 
 
+def do_free_front(approval: Approval) -> None:
+    """"Try again, free" on a front the quality check still flags."""
+    fresh, error = components.attempt(studio.retry_flagged_front, user, approval.id,
+                                      wait=False)
+    finish(fresh, error)
+    st.rerun()
+
+
 def do_approve(approval: Approval) -> None:
     approved, error = components.attempt(studio.approve, user, approval.id, wait=False)
     finish(approved, error)
@@ -167,6 +175,8 @@ def carry_out(action: Action, approval: Approval | None) -> None:
         do_reject(approval, action)
     elif action.kind == "retry_front":
         do_retry_front(approval)
+    elif action.kind == "free_front":
+        do_free_front(approval)
     elif action.kind == "approve":
         do_approve(approval)
     elif action.kind == "views":
@@ -292,13 +302,18 @@ def rejected_versions(approval: Approval) -> None:
     rejected = [h for h in history or [] if h.view_type == ViewType.FRONT]
     if not rejected:
         return
-    with st.expander(f"Rejected versions ({len(rejected)})", icon=":material/history:"):
+    title = "Rejected versions" if all(h.reason == "rejected" for h in rejected) \
+        else "Earlier versions"
+    with st.expander(f"{title} ({len(rejected)})", icon=":material/history:"):
         for entry in reversed(rejected):
             image, note = st.columns([1, 2])
             with image:
                 components.show_image(components.image_bytes(svc, user, entry.image_key))
             with note:
-                st.markdown(f"“{components.plain(entry.user_feedback or 'no feedback')}”")
+                if entry.reason == "rejected":
+                    st.markdown(f"“{components.plain(entry.user_feedback or 'no feedback')}”")
+                else:
+                    st.markdown("Flagged by the quality check; tried again, free.")
                 if entry.created_at:
                     st.caption(entry.created_at.strftime("%d %b %Y, %H:%M UTC"))
 
@@ -318,9 +333,13 @@ def draw_review(approval: Approval) -> None:
         else:
             components.show_image(components.image_bytes(svc, user, approval.key(ViewType.FRONT)),
                                   "Front view", width=460)
+            if approval.error and not state.get(state.GEN_ERROR):  # a free try that failed
+                st.warning(approval.error, icon=":material/warning:")
             qa_panel.change_notice(approval.qa.get("front_change"))
-            if approval.qa.get("front"):
-                qa_panel.view_verdict(approval.qa["front"], key="front")
+            if approval.qa.get("front") and qa_panel.view_verdict(
+                    approval.qa["front"], key="front",
+                    on_retry=lambda: queue(Action("free_front"))):
+                st.rerun()  # start the free try now
     with right:
         if rejected:
             st.subheader("Generate a new front view")
@@ -417,11 +436,14 @@ def draw_front_failed(approval: Approval) -> None:
 def draw_view_columns(approval: Approval, *, live: bool = False) -> list[ViewType]:
     columns = st.columns(len(ALL_VIEWS))
     failed = [v for v in ALL_VIEWS if v.value in approval.view_errors and not approval.key(v)]
+    estimated = studio.estimated_views(user, approval)
     for column, view in zip(columns, ALL_VIEWS, strict=True):
         with column:
             key = approval.key(view)
             if key:
                 components.show_image(components.image_bytes(svc, user, key), view.label)
+                if view in estimated:
+                    qa_panel.estimated_label()
             elif view in failed and not live:
                 components.placeholder(f"{view.label} failed", height=150)
                 st.caption(approval.view_errors[view.value])
@@ -481,12 +503,15 @@ def slug(approval: Approval) -> str:
 
 def draw_done(approval: Approval) -> None:
     images = {v: components.image_bytes(svc, user, approval.key(v)) for v in ALL_VIEWS}
+    estimated = studio.estimated_views(user, approval)
     left, right = st.columns([3, 2], gap="large")
     with left:
         for tab, view in zip(st.tabs([v.label for v in ALL_VIEWS]), ALL_VIEWS, strict=True):
             with tab:
                 components.consistency_badge(approval.consistency, view)
                 components.show_image(images[view], f"{view.label} view", width=440)
+                if view in estimated:
+                    qa_panel.estimated_label()
                 verdict = dict(approval.qa.get(view.value) or {})
                 change = verdict.pop("change", None)
                 qa_panel.change_notice(change)

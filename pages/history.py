@@ -15,6 +15,7 @@ import streamlit as st
 
 from viewgen import ALL_VIEWS, OTHER_VIEWS, Approval, Revision, Status, ViewType
 from viewgen.ui import components, exports_panel, guard, state
+from viewgen.ui import qa as qa_panel
 from viewgen.ui.state import Action
 
 user, svc = guard.require_user("History", page="pages/history.py")
@@ -218,12 +219,15 @@ def detail(approval_id: str) -> None:
 
 def current_views(approval: Approval) -> None:
     columns = st.columns(len(ALL_VIEWS))
+    estimated = studio.estimated_views(user, approval)
     for column, view in zip(columns, ALL_VIEWS, strict=True):
         with column:
             data = components.image_bytes(svc, user, approval.key(view))
             components.show_image(data, view.label, missing=f"{view.label}: no image yet")
             if approval.key(view):
                 components.consistency_badge(approval.consistency, view, compact=True)
+            if view in estimated:
+                qa_panel.estimated_label()
     if approval.extracted_features:
         with st.expander("Extracted features", icon=":material/palette:"):
             components.features_panel(approval.extracted_features)
@@ -256,8 +260,8 @@ def revision_timeline(revisions: list[Revision], history) -> None:
                     with column:
                         if thumb:
                             st.image(thumb, caption=view.label, width="stretch")
-    rejected = [h for h in history if h.view_type == ViewType.FRONT]
-    replaced = [h for h in history if h.view_type != ViewType.FRONT]
+    rejected = [h for h in history if h.view_type == ViewType.FRONT and h.reason == "rejected"]
+    replaced = [h for h in history if h not in rejected]  # incl. a flagged front tried again
     if rejected:
         st.markdown("##### Rejected front views")
         history_entries(rejected, "Rejected")

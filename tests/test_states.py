@@ -18,6 +18,7 @@ LEGAL = {
     ("views_generating", "approved"), ("views_generating", "failed"),
     ("complete", "views_generating"), ("failed", "front_generating"),
     ("failed", "views_generating"),
+    ("front_review", "front_generating"),  # a flagged front tried again, free
 }
 
 

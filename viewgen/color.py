@@ -309,6 +309,35 @@ def nearest_name(rgb: Sequence[float] | np.ndarray | str) -> str:
     return names[int(np.argmin(ciede2000(lab[None, :], labs)))]
 
 
+def illuminant(pixels: np.ndarray, *, top: float = 0.02) -> tuple[float, float, float]:
+    """The colour of the light a photo was taken under, as per-channel gains with mean 1
+    (``(1, 1, 1)`` for neutral light): the mean of its brightest pixels (the top
+    ``top`` share by R+G+B; "bright pixels", Joze et al. 2012), leaving out clipped ones,
+    which carry no colour. Highlights and white surfaces reflect the light as it is,
+    where the grey-world family takes a warm wooden table for warm light. Dividing a
+    measured colour by it gives the colour under neutral light, which is what a person
+    names (a white rocket at dusk is grey-white, not walnut)."""
+    x = np.asarray(pixels, dtype=np.float64).reshape(-1, 3) / 255.0
+    x = x[(x.max(axis=1) < 0.98) & (x.min(axis=1) > 0.02)]
+    if len(x) < 64:
+        return (1.0, 1.0, 1.0)
+    total = x.sum(axis=1)
+    e = x[total >= np.quantile(total, 1.0 - top)].mean(axis=0)
+    if not np.all(e > 1e-6):
+        return (1.0, 1.0, 1.0)
+    e = e / e.mean()
+    return (float(e[0]), float(e[1]), float(e[2]))
+
+
+def under_neutral_light(rgb: Sequence[float] | np.ndarray,
+                        gains: Sequence[float] | None) -> np.ndarray:
+    """``rgb`` with the light's cast (``illuminant``'s gains) divided out (von Kries)."""
+    arr = np.asarray(rgb, dtype=np.float64)
+    if gains is None:
+        return arr
+    return np.clip(arr / np.asarray(gains, dtype=np.float64), 0.0, 255.0)
+
+
 # --------------------------------------------------------------------------- palettes
 
 MERGE_DELTA_E = 6.0

@@ -210,6 +210,7 @@ class HistoryEntry(BaseModel):
     prompt: str | None = None
     user_feedback: str | None = None
     created_at: UTCDateTime = None
+    reason: str = "rejected"  # or "replaced": a regenerated view, a flagged front tried again
 
 
 class Revision(BaseModel):

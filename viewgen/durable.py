@@ -410,16 +410,19 @@ _NO_RETRY: dict[str, Any] = {"retries_allowed": False}
 
 @DBOS.step(**_NO_RETRY)
 def _front_step(actor_id: str, approval_id: str, reservation: int | None,
-                step_key: str, mode: str) -> dict[str, Any]:
-    return _studio_now().run_front_step(actor_id, approval_id, reservation, step_key, mode)
+                step_key: str, mode: str, free: bool = False) -> dict[str, Any]:
+    return _studio_now().run_front_step(actor_id, approval_id, reservation, step_key, mode,
+                                        free)
 
 
 @DBOS.workflow()
 def front_flow(actor_id: str, approval_id: str, reservation: int | None,
-               mode: str = "edit") -> dict[str, Any]:
+               mode: str = "edit", free: bool = False) -> dict[str, Any]:
     """The front view: generate (QA gate and free automatic retries inside), store, review.
-    ``mode``: after a rejection, ``edit`` the rejected image or start ``fresh``."""
-    return _front_step(actor_id, approval_id, reservation, f"{DBOS.workflow_id}:front", mode)
+    ``mode``: after a rejection, ``edit`` the rejected image or start ``fresh``;
+    ``free``: a flagged front tried again, recorded but never charged."""
+    return _front_step(actor_id, approval_id, reservation, f"{DBOS.workflow_id}:front", mode,
+                       free)
 
 
 @DBOS.step(**_NO_RETRY)

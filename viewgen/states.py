@@ -4,7 +4,8 @@
 -> approved -> views_generating -> complete``, plus ``failed`` with a reason. A view
 batch that leaves some views missing returns to ``approved`` so the failed views can be
 retried alone; a finished product goes back to ``views_generating`` when the user
-regenerates views later. ``failed`` can be retried: the front again if it was never
+regenerates views later; a front the QA gate flagged can go from ``front_review`` back
+to ``front_generating`` ("try again, free"). ``failed`` can be retried: the front again if it was never
 approved, the views if it was. An illegal transition raises ``IllegalTransition``.
 """
 
@@ -18,7 +19,7 @@ S = Status
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.INPUT: frozenset({S.FRONT_GENERATING}),
     S.FRONT_GENERATING: frozenset({S.FRONT_REVIEW, S.FAILED}),
-    S.FRONT_REVIEW: frozenset({S.APPROVED, S.REVISION_REQUESTED}),
+    S.FRONT_REVIEW: frozenset({S.APPROVED, S.REVISION_REQUESTED, S.FRONT_GENERATING}),
     S.REVISION_REQUESTED: frozenset({S.FRONT_GENERATING}),
     S.APPROVED: frozenset({S.VIEWS_GENERATING}),
     S.VIEWS_GENERATING: frozenset({S.COMPLETE, S.APPROVED, S.FAILED}),
@@ -51,4 +52,14 @@ def check(current: Status, target: Status, *, action: str = "") -> None:
         raise IllegalTransition(
             f"Can't {doing} now: {_WHAT_TO_DO.get(current, current.value)}.",
             detail=f"{current.value} -> {target.value}",
+        )
+
+
+def require(current: Status, wanted: Status, *, action: str) -> None:
+    """Raise ``IllegalTransition`` unless the product is in ``wanted`` (an action that
+    only makes sense there), saying what the product is doing instead."""
+    if current != wanted:
+        raise IllegalTransition(
+            f"Can't {action} now: {_WHAT_TO_DO.get(current, current.value)}.",
+            detail=f"{current.value}, not {wanted.value}",
         )

@@ -245,6 +245,22 @@ class Studio:
         with self.repo.tx(actor) as tx:
             return tx.revisions_for(approval_id)
 
+    def estimated_views(self, actor: User, approval: Approval) -> frozenset[ViewType]:
+        """The views of a photo product that the offline renderer estimated from that one
+        photo (its hidden sides, a lathe or an extrusion of the silhouette), for the
+        "Estimated from one photo" label. Read from the recorded calls (the kept image
+        of each view), so a view later drawn by another provider is not labelled."""
+        if not approval.reference_key:
+            return frozenset()
+        with self.repo.tx(actor) as tx:
+            calls = tx.list_calls(approval.id)
+        last: dict[str, str] = {}
+        for call in calls:  # oldest first: the newest kept image of each view wins
+            if call["kind"] == "image" and call["outcome"] == "ok" and call["step_key"]:
+                last[call["view_type"]] = call["provider"]
+        return frozenset(v for v in OTHER_VIEWS
+                         if approval.key(v) and last.get(v.value) == "offline")
+
     def busy(self, approval: Approval) -> str | None:
         """What the product's workflow is doing now: ``front``, ``approve``, ``views``,
         or None when nothing runs (for progress displays; read from the database)."""
@@ -415,6 +431,9 @@ class Studio:
             raise InvalidInput(
                 "The front of this product is already approved; retry the views instead."
             )
+        if approval.status == S.FRONT_REVIEW:  # legal only for a flagged front's free try
+            states.require(approval.status, S.REVISION_REQUESTED,
+                           action="generate a new front view")
         states.check(approval.status, S.FRONT_GENERATING, action="generate a new front view")
         after_rejection = approval.rejection_count > 0
         price = self.prices.for_front(after_rejection=after_rejection)
@@ -426,21 +445,51 @@ class Studio:
                       workflow_id=durable.workflow_id(approval_id, "front", attempt))
         return reservation, attempt
 
+    def retry_flagged_front(self, actor: User, approval_id: str, *,
+                            wait: bool = True) -> Approval:
+        """"Try again, free" for a front the QA gate still flags after its automatic
+        retries: draw it afresh (description and all feedback, another seed) at no
+        charge; the call is recorded, not charged. Only while that front waits for
+        review. A second click while the first runs returns the running one; nothing
+        else starts (the product is ``front_generating`` and the id is the same)."""
+        with self.repo.tx(actor, write=True) as tx:
+            approval = tx.get_approval(approval_id, for_update=True)
+            running = approval.workflow_id or ""
+            if approval.status == S.FRONT_GENERATING and ":front:free-" in running:
+                return self.repo.get_approval(actor, approval_id)
+            verdict = approval.qa.get("front") or {}
+            if approval.status == S.FRONT_REVIEW and (
+                    verdict.get("passed", True) or not approval.key(ViewType.FRONT)):
+                raise InvalidInput("Only a front the quality check flagged can be tried "
+                                   "again for free; reject it with feedback instead.")
+            states.require(approval.status, S.FRONT_REVIEW,
+                           action="try the front view again for free")
+            attempt = f"free-{len(tx.list_calls(approval_id))}"
+            seed = random.SystemRandom().randrange(1, 2**31 - 1)
+            tx.transition(approval_id, S.FRONT_REVIEW, S.FRONT_GENERATING,
+                          action="try the flagged front again, free", error=None, seed=seed,
+                          workflow_id=durable.workflow_id(approval_id, "front", attempt))
+        return self._run_front(actor, approval_id, None, attempt, wait, RetryMode.FRESH,
+                               free=True)
+
     def front_price(self, approval: Approval | None) -> int:
         return self.prices.for_front(after_rejection=bool(approval and approval.rejection_count))
 
     def _run_front(self, actor: User, approval_id: str, reservation: int | None,
-                   attempt: str, wait: bool, mode: RetryMode = RetryMode.EDIT) -> Approval:
+                   attempt: str, wait: bool, mode: RetryMode = RetryMode.EDIT, *,
+                   free: bool = False) -> Approval:
         wfid = durable.workflow_id(approval_id, "front", attempt)
         handle = durable.enqueue(durable.image_queue(self), wfid, durable.front_flow,
-                                 actor.id, approval_id, reservation, mode.value)
+                                 actor.id, approval_id, reservation, mode.value, free)
         if wait:
             _raise_from(durable.result(handle, self.settings.queue_poll_s))
         return self.repo.get_approval(actor, approval_id)
 
     def run_front_step(self, actor_id: str, approval_id: str, reservation: int | None,
-                       step_key: str, mode: str = RetryMode.EDIT.value) -> dict[str, Any]:
-        """The front workflow's step: generate, store, commit and record, or refund."""
+                       step_key: str, mode: str = RetryMode.EDIT.value,
+                       free: bool = False) -> dict[str, Any]:
+        """The front workflow's step: generate, store, commit and record, or refund.
+        ``free``: a flagged front drawn again, recorded and never charged."""
         actor = self.user(actor_id)
         with self.repo.tx(actor) as tx:
             done = tx.call_for_step(step_key)
@@ -458,7 +507,8 @@ class Studio:
                 has_logo=logo is not None, feedback=approval.feedback_history,
             )
             edit_of = self._rejected_front(actor, approval) \
-                if mode == RetryMode.EDIT.value and approval.rejection_count else None
+                if mode == RetryMode.EDIT.value and approval.rejection_count \
+                and not free else None
             if edit_of is not None:
                 prompt = prompts.edit_prompt(approval.feedback_history,
                                              text=approval.input_text, has_logo=logo is not None)
@@ -469,8 +519,10 @@ class Studio:
                 retry_mode=RetryMode.EDIT if edit_of is not None else RetryMode.FRESH,
             )
         except ViewgenError as exc:
-            self._fail_front(actor, approval, reservation, exc, None, 0.0, step_key)
+            self._fail_front(actor, approval, reservation, exc, None, 0.0, step_key,
+                             free=free)
             return _error_dict(exc)
+
         def check(image: bytes) -> Any:
             from viewgen import quality
 
@@ -481,21 +533,25 @@ class Studio:
         attempts, error, latency = self._generate_checked(request, check)
         if not attempts:
             assert error is not None
-            self._fail_front(actor, approval, reservation, error, None, latency, step_key)
+            self._fail_front(actor, approval, reservation, error, None, latency, step_key,
+                             free=free)
             return _error_dict(error)
         kept = max(attempts, key=lambda a: a.score)
         result, latency = kept.result, kept.latency
-        change = self._front_change(actor, approval, result.data)
+        change = None if free else self._front_change(actor, approval, result.data)
         key = None
         try:
             with self.repo.tx(actor, write=True) as tx:
                 current = tx.get_approval(approval_id, for_update=True)
                 key = self._next_key(tx, current, ViewType.FRONT)
                 self.blobs.put(key, result.data, result.mime_type)
+                if old_key := current.key(ViewType.FRONT):  # a flagged front tried again
+                    tx.insert_history(current, ViewType.FRONT, old_key,
+                                      current.prompt(ViewType.FRONT), None, "replaced")
                 tx.set_view(approval_id, ViewType.FRONT, key, prompt)
                 tx.transition(approval_id, S.FRONT_GENERATING, S.FRONT_REVIEW,
                               action="show the new front view", error=None)
-                charge = change is None or bool(change.charge)
+                charge = not free and (change is None or bool(change.charge))
                 credits.settle(tx, reservation, commit=charge)
                 self._record_attempts(tx, current, ViewType.FRONT, attempts, kept, error,
                                       step_key, charged=charge)
@@ -507,21 +563,28 @@ class Studio:
                 self.blobs.delete(key)
             err = exc if isinstance(exc, ViewgenError) else ProviderError(
                 "Could not save the new front view.", detail=repr(exc))
-            self._fail_front(actor, approval, reservation, err, result, latency, step_key)
+            self._fail_front(actor, approval, reservation, err, result, latency, step_key,
+                             free=free)
             return _error_dict(err)
         return {"ok": True, "key": key}
 
     def _fail_front(self, actor: User, approval: Approval, reservation: int | None,
                     error: ViewgenError, result: GeneratedImage | None, latency: float,
-                    step_key: str | None = None) -> None:
+                    step_key: str | None = None, *, free: bool = False) -> None:
+        """Refund and record a failed front. A failed free try keeps the flagged front
+        in review (with the error), so the person loses nothing to it."""
         with self.repo.tx(actor, write=True) as tx:
             credits.settle(tx, reservation, commit=False)
             current = tx.get_approval(approval.id, for_update=True)
-            if current.status == S.FRONT_GENERATING:
+            if current.status == S.FRONT_GENERATING and free and current.key(ViewType.FRONT):
+                tx.transition(approval.id, S.FRONT_GENERATING, S.FRONT_REVIEW,
+                              error="The free try failed; the flagged front is still here. "
+                                    + error.user_message)
+            elif current.status == S.FRONT_GENERATING:
                 tx.transition(approval.id, S.FRONT_GENERATING, S.FAILED,
                               error=error.user_message)
             self._record_call(tx, current, ViewType.FRONT, "image", result, latency,
-                              error=error, step_key=step_key)
+                              error=error, step_key=step_key, charged=not free)
 
     # ------------------------------------------------------------------ review
     def approve(self, actor: User, approval_id: str, *, wait: bool = True) -> Approval:
@@ -1155,7 +1218,7 @@ class Studio:
     def _rejected_front(self, actor: User, approval: Approval) -> bytes | None:
         """The last rejected front (what an edit retry changes), if it is the owner's."""
         rejected = [h for h in self.repo.list_history(actor, approval.id)
-                    if h.view_type == ViewType.FRONT]
+                    if h.view_type == ViewType.FRONT and h.reason == "rejected"]
         return self._owned_blob(approval, rejected[-1].image_key) if rejected else None
 
     def _front_change(self, actor: User, approval: Approval, new: bytes) -> Any:
@@ -1165,7 +1228,7 @@ class Studio:
         from viewgen import quality
 
         rejected = [h for h in self.repo.list_history(actor, approval.id)
-                    if h.view_type == ViewType.FRONT]
+                    if h.view_type == ViewType.FRONT and h.reason == "rejected"]
         if not rejected:
             return None
         try:

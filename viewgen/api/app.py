@@ -316,7 +316,8 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
             rejectedFronts=[s.RejectedFront(feedback=h.user_feedback,
                                             url=api.url(request, h.image_key),
                                             createdAt=h.created_at)
-                            for h in history if h.view_type == ViewType.FRONT],
+                            for h in history
+                            if h.view_type == ViewType.FRONT and h.reason == "rejected"],
             nextActions=api.next_actions(approval), createdAt=approval.created_at,
             approvedAt=approval.approved_at, updatedAt=approval.updated_at)
 

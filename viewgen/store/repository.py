@@ -466,7 +466,7 @@ class Tx:
             HistoryEntry(
                 id=r.id, approval_id=r.approval_id, view_type=ViewType(r.view_type),
                 image_key=r.image_key, prompt=r.prompt, user_feedback=r.user_feedback,
-                created_at=r.created_at,
+                created_at=r.created_at, reason=r.reason,
             )
             for r in self.conn.execute(stmt)
         ]

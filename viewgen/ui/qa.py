@@ -3,7 +3,8 @@
 ``view_verdict`` draws one view's result: a badge, the failing checks' reasons and a
 "Try again, free" button that calls the callback the page passes in; ``product_verdict``
 draws the product's headline ("Five consistent views." only when every check passed);
-``change_notice`` tells a person that a retry changed nothing and was not charged.
+``change_notice`` tells a person that a retry changed nothing and was not charged;
+``estimated_label`` marks a view the offline renderer estimated from one photo.
 Each accepts the pydantic result or the JSON stored from it (``model_dump``). Reasons
 are drawn as plain text (``st.text``), never as Markdown, since they may quote words
 from a request.
@@ -19,6 +20,7 @@ import streamlit as st
 from viewgen.quality import ChangeResult, ProductQA, QAResult
 
 RETRY_LABEL = "Try again, free"
+ESTIMATED_LABEL = "Estimated from one photo"
 Result = QAResult | Mapping[str, Any]
 
 
@@ -83,3 +85,10 @@ def change_notice(change: ChangeResult | Mapping[str, Any] | None) -> None:
     elif qa.followed is False:
         st.warning("The new image may not follow your feedback.", icon=":material/warning:")
         st.text(qa.reason)
+
+
+def estimated_label() -> None:
+    """Under a view built from a single photo: its hidden sides are a guess."""
+    st.caption(f":material/photo_camera: {ESTIMATED_LABEL}",
+               help="Only the front was photographed: this side is built from the "
+                    "photo's outline and colours, not seen. Check it by eye.")

@@ -131,7 +131,8 @@ class Upload:
 class Action:
     """Work a button asked for; the next run does it inside ``st.status``.
 
-    ``kind`` is one of ``front``, ``reject``, ``retry_front``, ``approve``, ``views``
+    ``kind`` is one of ``front``, ``reject``, ``retry_front``, ``free_front``, ``approve``,
+    ``views``, ``free_retry``
     (Generate) or ``regenerate`` (History).
     """
 

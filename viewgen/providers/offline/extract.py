@@ -2,7 +2,10 @@
 
 ``OfflineExtractor.extract`` finds the product (``viewgen.imaging.foreground_mask``),
 measures its palette (hex, nearest product-colour name, share of the product's pixels,
-primary / secondary / accent by share) and its proportions. Materials, parts and size
+primary / secondary / accent by share) and its proportions. A view built from a photo
+carries the photo's light (``illuminant``, per-channel gains) in that chunk: its colours
+are named as they would look under neutral light, while each hex stays the measured
+pixel colour (the other views, cut from the same photo, are compared with it). Materials, parts and size
 are not in the pixels: when the image came from the offline renderer it carries a PNG
 text chunk ``viewgen:model`` (JSON: category, materials, key_elements, dimensions_cm,
 description, view) and those fields are taken from it; otherwise they stay empty and
@@ -22,7 +25,15 @@ from PIL import Image
 from scipy import ndimage
 
 from viewgen import imaging
-from viewgen.color import ciede2000, nearest_name, palette, rgb_to_hex, rgb_to_lab, usage_for
+from viewgen.color import (
+    ciede2000,
+    nearest_name,
+    palette,
+    rgb_to_hex,
+    rgb_to_lab,
+    under_neutral_light,
+    usage_for,
+)
 from viewgen.dimensions import AXES, Dimensions, dimension_gaps
 from viewgen.domain import CallUsage, Color, ColorUsage, ExtractedFeatures, ExtractionResult
 from viewgen.errors import InvalidInput
@@ -54,7 +65,7 @@ class OfflineExtractor:
                 "We could not find a product in this image: it looks like an empty background. "
                 "Use a picture with the product clearly in view."
             )
-        colors = measure_colors(rgb, mask)
+        colors = measure_colors(rgb, mask, light=_light(meta))
         x0, y0, x1, y1 = box
         aspect = (x1 - x0) / max(y1 - y0, 1)
 
@@ -101,21 +112,35 @@ def read_model_meta(image: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def measure_colors(rgb: np.ndarray, mask: np.ndarray, *, limit: int = MAX_COLORS) -> list[Color]:
+def _light(meta: dict[str, Any] | None) -> tuple[float, float, float] | None:
+    """The photo's light from the metadata, if it is three sane gains."""
+    gains = (meta or {}).get("illuminant")
+    try:
+        light = tuple(float(g) for g in gains)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    if len(light) != 3 or not all(0.2 < g < 5.0 for g in light):
+        return None
+    return light  # type: ignore[return-value]
+
+
+def measure_colors(rgb: np.ndarray, mask: np.ndarray, *, limit: int = MAX_COLORS,
+                   light: tuple[float, float, float] | None = None) -> list[Color]:
     """The product's palette: at most ``limit`` colours with distinct names, by share.
 
     The mask is eroded by a pixel first, so edge pixels blended with the background
     don't become a colour of their own. A cluster joins an earlier, larger one (its
     share added) when it lands on the same name, or when it is only a lighter or darker
     shade of it (CIEDE2000 below 8 with lightness weighted half): a white product's
-    shaded side is not a "silver" part.
+    shaded side is not a "silver" part. With ``light`` (a photo's illuminant gains) a
+    colour is named after the light's cast is divided out; its hex stays as measured.
     """
     inner = ndimage.binary_erosion(mask, iterations=1)
     if inner.sum() < 0.5 * mask.sum():  # a thin product: keep its edges
         inner = mask
     kept: list[list] = []  # [name, rgb, lab, share]
     for color, share in palette(rgb[inner], k=limit + 3):
-        name = nearest_name(color)
+        name = nearest_name(under_neutral_light(color, light))
         lab = rgb_to_lab(np.asarray(color, dtype=np.float64))
         same = next((k for k in kept if k[0] == name), None)
         if same is None and kept:

@@ -32,7 +32,7 @@ from PIL import Image
 from scipy import ndimage
 
 from viewgen import imaging
-from viewgen.color import nearest_name, palette, rgb_to_lab
+from viewgen.color import illuminant, nearest_name, palette, rgb_to_lab, under_neutral_light
 from viewgen.domain import ViewType
 from viewgen.errors import InvalidInput
 from viewgen.providers.offline.model import TEMPLATES, VARIANT_DIMS, parse_description
@@ -80,6 +80,7 @@ class PhotoProduct:
     symmetry: float = 0.0  # IoU of the silhouette with its mirror image
     applied: tuple[str, ...] = ()  # feedback notes applied to the photo
     unapplied: tuple[str, ...] = ()  # feedback notes a photo cannot take
+    light: tuple[float, float, float] = (1.0, 1.0, 1.0)  # the photo's light (color.illuminant)
 
     @property
     def main_color(self) -> RGB:
@@ -182,11 +183,14 @@ def prepare(reference: bytes, size: tuple[int, int], text: str | None = None, se
         applied.append(note)
     if logo:
         _place_logo(front_rgb, out_mask, logo)
+    # the light the photo was taken under, so the colours are named as a person sees them;
+    # not once feedback has recoloured it (the new colour is named as asked)
+    light = (1.0, 1.0, 1.0) if applied else illuminant(rgb)
     return PhotoProduct(size=size, front_rgb=front_rgb, front_alpha=front_alpha, mask=out_mask,
                         width_px=ow, height_px=oh, depth_px=od, shape=shape,
                         colors=colors, category=category, seed=seed,  # type: ignore[arg-type]
                         segmentation=method, symmetry=symmetry, applied=tuple(applied),
-                        unapplied=tuple(unapplied))
+                        unapplied=tuple(unapplied), light=light)
 
 
 def _color_change(note: str, main: RGB) -> RGB | None:
@@ -397,7 +401,7 @@ def photo_meta(p: PhotoProduct, view: ViewType) -> dict[str, Any]:
     ("lathe" / "extrusion"), ``confidence`` (0..1; below ``LOW_CONFIDENCE`` the views
     are a rough guess) and ``note`` a sentence for the screen; ``feedback_unapplied``
     lists notes a photo cannot take (a part's colour, a new part)."""
-    name = nearest_name(np.array(p.main_color, dtype=np.float64))
+    name = nearest_name(under_neutral_light(p.main_color, p.light))
     method, sure = confidence(p)
     estimated = view != ViewType.FRONT
     note = ("Estimated from one photo" + (" (a rough guess: low confidence)." if sure < LOW_CONFIDENCE
@@ -417,4 +421,5 @@ def photo_meta(p: PhotoProduct, view: ViewType) -> dict[str, Any]:
         "segmentation": p.segmentation,
         "feedback_applied": list(p.applied),
         "feedback_unapplied": list(p.unapplied),
+        "illuminant": [round(g, 4) for g in p.light],
     }

@@ -199,7 +199,9 @@ SIZE_WORDS: dict[str, tuple[float, float, float]] = {
 #: ("coffee mug", "wine glass", "water bottle"): after another colour they are not one
 ADJUNCT_WORDS = {"coffee", "tea", "water", "wine", "ice", "sea", "sky", "ocean", "forest", "grass",
                  "leaf", "night", "earth", "sand", "stone", "brick", "cement", "milk", "honey", "sun",
-                 "rain", "beer", "lemon", "cherry", "chocolate", "desert", "cream"}
+                 "rain", "beer", "lemon", "cherry", "chocolate", "desert", "cream",
+                 # drinks and foods that name a kind of cup, glass or dish ("a red espresso cup")
+                 "espresso", "mocha", "cocoa", "champagne", "butter"}
 
 #: shape words: phrase -> body shape
 SHAPE_WORDS: dict[str, str] = {
