@@ -34,10 +34,11 @@ def _approval(status: Status, *, views: tuple[ViewType, ...] = (), rejections: i
 
 
 def test_the_seeds_prices_are_the_defaults() -> None:
-    assert Prices.from_settings(Settings()) == Prices(front=3, retry=2, view=0, regenerate=1)
-    assert SEED.whole_product() == 3
+    assert Prices.from_settings(Settings()) == Prices(front=3, retry=2, view=0, regenerate=1,
+                                                      hero=1)
+    assert SEED.whole_product() == 3  # the optional hero is not part of the product
     assert SEED.as_json() == {"front": 3, "retry": 2, "view": 0, "regenerate": 1,
-                              "product": 3}
+                              "hero": 1, "product": 3}
 
 
 def test_a_view_costs_the_first_time_price_until_it_has_an_image() -> None:
