@@ -11,10 +11,10 @@ import threading
 import pytest
 from PIL import Image
 
+from tests.test_workflow import FlakyGenerator
 from viewgen.domain import ALL_VIEWS, OTHER_VIEWS, Status, User, ViewType
 from viewgen.errors import InvalidInput, ProviderUnavailable
 from viewgen.workflow import Studio
-from tests.test_workflow import FlakyGenerator
 
 HERO = ViewType.HERO
 

@@ -1,13 +1,13 @@
 """Prompt builders for the image model: pure functions, one per view type.
 
-The front prompt asks for the front view only and sets the studio and logo rules.
-Every other view's prompt (the optional three-quarter hero's too) carries the features extracted from the approved front
-(colours with hex and name, materials, key elements, dimensions with each axis named),
-names its camera
-exactly, says what the hidden faces should look like, and insists on matching the
-approved front, which the provider sends as the first image. ``edit_prompt`` asks an
-image model that can edit (Gemini) to change only what the newest feedback says in
-the rejected front, sent as the first image, and to keep everything else.
+The front prompt asks for the front view only and sets the studio and logo rules. Every
+other view's prompt (the optional three-quarter hero's too) carries the features
+extracted from the approved front (colours with hex and name, materials, key elements,
+dimensions with each axis named), names its camera exactly, says what the hidden faces
+should look like, and insists on matching the approved front, which the provider sends
+as the first image. ``edit_prompt`` asks an image model that can edit (Gemini) to change
+only what the newest feedback says in the rejected front, sent as the first image, and
+to keep everything else.
 """
 
 from __future__ import annotations

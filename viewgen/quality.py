@@ -10,13 +10,14 @@ three groups, one entry point each, so the workflow calls:
   names (colour words read with ``viewgen.color``'s vocabulary) or the main colours
   measured in the reference photo;
 * ``check_view(view, image, front=..., features=..., others={...})`` for the back, side,
-  top and bottom (and the optional three-quarter hero, which takes part in no
-  orthographic shape rule, so only its presence and colour checks apply): scale-free shape agreement (front w/h against (top w/d)·(side d/h),
-  back w/h against front w/h, top against bottom), mirrored-silhouette overlap of the
-  front and the back, the palette's CIEDE2000 distance to the extracted feature colours,
-  the share of colours that are in neither the features nor the front, and, for views
-  estimated from one photo, whether the view carries any of the photo's detail (a plain
-  shaded bar under a textured photo product does not);
+  top and bottom (the optional three-quarter hero takes part in no orthographic shape
+  rule, so only its presence and colour checks apply): scale-free shape agreement (front
+  w/h against (top w/d)·(side d/h), back w/h against front w/h, top against bottom),
+  mirrored-silhouette overlap of the front and the back, the palette's CIEDE2000
+  distance to the extracted feature colours, the share of colours that are in neither
+  the features nor the front, and, for views estimated from one photo, whether the view
+  carries any of the photo's detail (a plain shaded bar under a textured photo product
+  does not);
 * ``check_change(old, new, feedback)`` for a retry or a regeneration: did the image change
   at all (``is_unchanged`` is the refund rule: never charge for nothing) and did it
   change the way the feedback asked (a named colour now present, darker, taller ...).

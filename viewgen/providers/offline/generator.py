@@ -26,8 +26,8 @@ from PIL import Image, PngImagePlugin
 from viewgen.domain import CallUsage, GeneratedImage, GenerationRequest, ViewType
 from viewgen.errors import InvalidInput
 from viewgen.providers.offline import reference as photo
-from viewgen.providers.offline.extract import META_KEY
 from viewgen.providers.offline.camera import HERO, render_at
+from viewgen.providers.offline.extract import META_KEY
 from viewgen.providers.offline.model import ProductModel, build_model
 from viewgen.providers.offline.render import Scene, build_scene, render_view
 
