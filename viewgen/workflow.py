@@ -54,6 +54,7 @@ from viewgen.store import SYSTEM, Repository, Tx
 log = logging.getLogger(__name__)
 
 S = Status
+HERO_MARK = "-hero"  # ends the id of a views workflow that draws the hero view
 
 
 @dataclass
@@ -258,6 +259,11 @@ class Studio:
                 wfid) in ("ENQUEUED", "PENDING"):
             return "approve"
         return None
+
+    def making_hero(self, approval: Approval) -> bool:
+        """Whether the views running now include the optional hero view."""
+        return approval.status == S.VIEWS_GENERATING and (approval.workflow_id or "").endswith(
+            HERO_MARK)
 
     # ------------------------------------------------------------------ for the pages
     # Pages, the API and the CLI talk to Studio only; these pass through to the store
@@ -689,6 +695,8 @@ class Studio:
                 "Ask an admin for more credits.", needed=total, balance=have,
             ) from exc
         attempt = f"{len(tx.revisions_for(approval_id))}-{len(tx.list_calls(approval_id))}"
+        if ViewType.HERO in chosen:  # so every page can tell a hero is being drawn
+            attempt += HERO_MARK
         wfid = durable.workflow_id(approval_id, "views", attempt)
         tx.transition(
             approval_id, approval.status, S.VIEWS_GENERATING, action="generate views",
