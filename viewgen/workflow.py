@@ -795,8 +795,9 @@ class Studio:
         )
         from viewgen import quality
 
-        others = {v: self.blobs.get(k) for v in OTHER_VIEWS
-                  if v != view and (k := approval.key(v))}
+        others = {v: self.blobs.get(k) for v in (*OTHER_VIEWS, *OPTIONAL_VIEWS)
+                  if v != view and (k := approval.key(v))}  # a hero that still shows an
+        # old colour after this regeneration is flagged too (it is in no shape rule)
         estimated = bool(approval.reference_key) and self.generator.name == "offline"
         wanted = " ".join(filter(None, [approval.input_text, *feedback])) or None
 
