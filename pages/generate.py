@@ -486,9 +486,10 @@ def draw_views(approval: Approval) -> None:
                 f"Add a three-quarter hero view · "
                 f"{components.credits_label(prices.for_view(approval, ViewType.HERO))}",
                 key=W_HERO, help="A sixth picture for the top of a listing: the product from "
-                                 "the front-left, the camera raised about 20°, drawn from the "
-                                 "approved front and its features. It goes into the ZIP and "
-                                 "the marketplace exports; you can also add it later.")
+                                 "a front corner (front and side at 45°), the camera raised "
+                                 "about 20°, drawn from the approved front and its features. "
+                                 "It goes into the ZIP and the marketplace exports; you can "
+                                 "also add it later.")
             if hero:
                 wanted.append(ViewType.HERO)
         label = "Retry the failed views" if failed else "Generate the other views"
@@ -516,7 +517,7 @@ def hero_offer(approval: Approval, key: str) -> None:
     st.button(f"{'Try the hero view again' if error else 'Add hero view'} · {price}",
               key=key, on_click=queue, args=(Action("views", views=(ViewType.HERO.value,)),),
               icon=":material/view_in_ar:", width="stretch",
-              help="A three-quarter view (front-left, camera raised about 20°) drawn from the "
+              help="A three-quarter view (front and side at 45°, camera raised about 20°) drawn from the "
                    "approved front and its features; it joins the ZIP and the exports.")
 
 

@@ -239,7 +239,7 @@ def current_views(approval: Approval) -> None:
         price = components.credits_label(prices.for_view(approval, ViewType.HERO))
         st.button(f"Add hero view · {price}", key="hist_add_hero", on_click=queue_add_hero,
                   icon=":material/view_in_ar:",
-                  help="A three-quarter view (front-left, camera raised about 20°) drawn from "
+                  help="A three-quarter view (front and side at 45°, camera raised about 20°) drawn from "
                        "the approved front and its features, saved as a new revision; if it "
                        "fails, nothing is charged.")
     if approval.extracted_features:

@@ -36,7 +36,7 @@ class ViewType(StrEnum):
     SIDE = "side"
     TOP = "top"
     BOTTOM = "bottom"
-    HERO = "hero"  # the optional three-quarter view (front-left, camera raised ~20°)
+    HERO = "hero"  # the optional three-quarter view (front and side at 45°, camera raised ~20°)
 
     @property
     def label(self) -> str:
