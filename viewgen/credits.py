@@ -131,12 +131,6 @@ class Prices:
         regenerating = bool(chosen) and all(approval.key(v) for v in chosen)
         return Quote("regenerate" if regenerating else "views", total, chosen)
 
-    def quote_hero(self, approval: Approval | None = None) -> Quote:
-        """Adding the hero view (or, if it exists, regenerating it)."""
-        if approval is not None and approval.key(ViewType.HERO):
-            return Quote("regenerate", self.regenerate, (ViewType.HERO,))
-        return Quote("views", self.hero, (ViewType.HERO,))
-
     def quote_regenerate(self, count: int) -> Quote:
         """``count`` existing views regenerated later."""
         return Quote("regenerate", self.regenerate * count)
