@@ -393,6 +393,7 @@ def draw_review(approval: Approval) -> None:
 
 
 PROGRESS_S = 1.0
+W_HERO = "w_gen_hero"  # the features step's "Add a three-quarter hero view" checkbox
 W_RETRY_MODE = "w_gen_retry_mode"  # the reject form's "edit this image" / "start afresh"
 RETRY_MODE = "gen_retry_mode"
 BUSY_TEXT = {
@@ -408,7 +409,10 @@ def live_progress(approval_id: str, busy: str) -> None:
     approval, _ = components.attempt(studio.get, user, approval_id)
     if approval is None or studio.busy(approval) != busy:
         st.rerun()
-    missing = [v.label.lower() for v in approval.missing_views] or ["views"]
+    missing = [v.label.lower() for v in approval.missing_views]
+    if studio.making_hero(approval):
+        missing.append("three-quarter hero")
+    missing = missing or ["views"]
     text = BUSY_TEXT[busy].format(provider=settings.provider_label,
                                   views=components.join_words(missing) + " views"
                                   if missing != ["views"] else "views")
@@ -433,11 +437,19 @@ def draw_front_failed(approval: Approval) -> None:
               key="start_over_failed", icon=":material/restart_alt:")
 
 
+def shown_views(approval: Approval) -> list[ViewType]:
+    """The five views, and the hero when the product has one, is drawing one or one failed."""
+    hero = approval.has_hero or studio.making_hero(approval) or (
+        ViewType.HERO.value in approval.view_errors)
+    return [*ALL_VIEWS, *([ViewType.HERO] if hero else [])]
+
+
 def draw_view_columns(approval: Approval, *, live: bool = False) -> list[ViewType]:
-    columns = st.columns(len(ALL_VIEWS))
-    failed = [v for v in ALL_VIEWS if v.value in approval.view_errors and not approval.key(v)]
+    views = shown_views(approval)
+    columns = st.columns(len(views))
+    failed = [v for v in views if v.value in approval.view_errors and not approval.key(v)]
     estimated = studio.estimated_views(user, approval)
-    for column, view in zip(columns, ALL_VIEWS, strict=True):
+    for column, view in zip(columns, views, strict=True):
         with column:
             key = approval.key(view)
             if key:
@@ -451,7 +463,8 @@ def draw_view_columns(approval: Approval, *, live: bool = False) -> list[ViewTyp
                           key=f"retry_{view.value}",
                           on_click=queue, args=(Action("views", views=(view.value,)),),
                           icon=":material/refresh:")
-            elif approval.status == Status.VIEWS_GENERATING:
+            elif approval.status == Status.VIEWS_GENERATING and (
+                    view != ViewType.HERO or studio.making_hero(approval)):
                 components.placeholder(f"{view.label}: rendering…", height=150)
             else:
                 components.placeholder(f"{view.label}: not generated yet", height=150)
@@ -489,10 +502,22 @@ def draw_views(approval: Approval) -> None:
     if missing and (len(missing) > 1 or not failed):
         if not state.get(state.GEN_ERROR) and approval.error and not failed:
             st.error(approval.error)
+        wanted = list(missing)
+        if not approval.has_hero and ViewType.HERO not in failed:
+            hero = st.checkbox(
+                f"Add a three-quarter hero view · "
+                f"{components.credits_label(prices.for_view(approval, ViewType.HERO))}",
+                key=W_HERO, help="A sixth picture for the top of a listing: the product from "
+                                 "a front corner (front and side at 45°), the camera raised "
+                                 "about 20°, drawn from the approved front and its features. "
+                                 "It goes into the ZIP and the marketplace exports; you can "
+                                 "also add it later.")
+            if hero:
+                wanted.append(ViewType.HERO)
         label = "Retry the failed views" if failed else "Generate the other views"
-        cost = components.credits_label(prices.quote_views(approval, missing).credits)
+        cost = components.credits_label(prices.quote_views(approval, wanted).credits)
         st.button(f"{label} · {cost}", type="primary", key="generate_missing", on_click=queue,
-                  args=(Action("views", views=tuple(v.value for v in missing)),),
+                  args=(Action("views", views=tuple(v.value for v in wanted)),),
                   icon=":material/auto_awesome:")
 
 
@@ -501,12 +526,30 @@ def slug(approval: Approval) -> str:
     return "-".join(words.split("-")[:6]) or "product"
 
 
+def hero_offer(approval: Approval, key: str) -> None:
+    """"Add hero view" on a finished product without one (or "Try the hero again" after
+    it failed): the optional three-quarter view, priced before the click."""
+    if approval.has_hero:
+        return
+    price = components.credits_label(prices.for_view(approval, ViewType.HERO))
+    error = approval.view_errors.get(ViewType.HERO.value)
+    if error:
+        st.warning(f"The hero view failed: {error} Nothing was charged for it.",
+                   icon=":material/warning:")
+    st.button(f"{'Try the hero view again' if error else 'Add hero view'} · {price}",
+              key=key, on_click=queue, args=(Action("views", views=(ViewType.HERO.value,)),),
+              icon=":material/view_in_ar:", width="stretch",
+              help="A three-quarter view (front and side at 45°, camera raised about 20°) drawn from the "
+                   "approved front and its features; it joins the ZIP and the exports.")
+
+
 def draw_done(approval: Approval) -> None:
-    images = {v: components.image_bytes(svc, user, approval.key(v)) for v in ALL_VIEWS}
+    shown = approval.stored_views
+    images = {v: components.image_bytes(svc, user, approval.key(v)) for v in shown}
     estimated = studio.estimated_views(user, approval)
     left, right = st.columns([3, 2], gap="large")
     with left:
-        for tab, view in zip(st.tabs([v.label for v in ALL_VIEWS]), ALL_VIEWS, strict=True):
+        for tab, view in zip(st.tabs([v.label for v in shown]), shown, strict=True):
             with tab:
                 components.consistency_badge(approval.consistency, view)
                 components.show_image(images[view], f"{view.label} view", width=440)
@@ -533,6 +576,7 @@ def draw_done(approval: Approval) -> None:
             for reason in product.get("reasons", [])[:4]:
                 st.text(reason)
         downloads(approval)
+        hero_offer(approval, "add_hero")
         st.button("Start a new product", on_click=start_new, key="start_new",
                   icon=":material/add:", width="stretch")
         components.page_link("pages/history.py", "Revise views later in History",
@@ -574,7 +618,8 @@ def downloads(approval: Approval) -> None:
     def turntable() -> bytes:
         return export.turntable_gif(studio.view_images(user, approval))
 
-    st.download_button("Download ZIP · 5 PNGs + features.json", data=bundle,
+    count = len(approval.stored_views)
+    st.download_button(f"Download ZIP · {count} PNGs + features.json", data=bundle,
                        file_name=f"{name}-views.zip", mime="application/zip", key="dl_zip",
                        icon=":material/folder_zip:", on_click="ignore", width="stretch",
                        type="primary")

@@ -13,7 +13,7 @@ import re
 
 import streamlit as st
 
-from viewgen import ALL_VIEWS, OTHER_VIEWS, Approval, Revision, Status, ViewType
+from viewgen import ALL_VIEWS, OTHER_VIEWS, STORED_VIEWS, Approval, Revision, Status, ViewType
 from viewgen.ui import components, exports_panel, guard, state
 from viewgen.ui import qa as qa_panel
 from viewgen.ui.state import Action
@@ -79,6 +79,12 @@ def queue_regenerate() -> None:
     state.put(state.HIST_ACTION, Action("regenerate", views=views, feedback=feedback))
 
 
+def queue_add_hero() -> None:
+    state.drop(state.HIST_ERROR)
+    state.put(state.HIST_ACTION, Action("regenerate", views=(ViewType.HERO.value,),
+                                        extra={"add": True}))
+
+
 # ---------------------------------------------------------------------- actions
 
 
@@ -95,8 +101,10 @@ def regenerate(approval: Approval, action: Action) -> None:
             st.rerun()
         state.put(state.HIST_BATCH, batch)
     names = ", ".join(v.value for v in batch.views)
-    with st.status(f"Regenerating the {names} view{'s' if len(batch.views) > 1 else ''}…",
-                   expanded=True) as status:
+    adding = bool(action.extra.get("add"))
+    title = ("Drawing the three-quarter hero view…" if adding else
+             f"Regenerating the {names} view{'s' if len(batch.views) > 1 else ''}…")
+    with st.status(title, expanded=True) as status:
         components.watch_batch(batch, svc, user, status)
         final, error = components.attempt(batch.wait, 120)
         state.drop(state.HIST_BATCH, state.HIST_ACTION)
@@ -108,14 +116,16 @@ def regenerate(approval: Approval, action: Action) -> None:
             # Compare and Download start again from the newest revision
             state.drop(state.HIST_VIEWS, state.HIST_FEEDBACK, *state.HIST_REVISION_PICKS)
             state.flash("success", f"Revision {revisions[-1].revision_number} saved: "
-                                   f"regenerated {', '.join(landed)}.")
+                                   + ("added the hero view." if adding else
+                                      f"regenerated {', '.join(landed)}."))
             status.update(label="Checking consistency…")
             components.attempt(studio.wait_for_analysis, approval.id, timeout=10)
             status.update(label="Done", state="complete")
         else:
             if final is not None and final.view_errors and not error:
-                state.put(state.HIST_ERROR, "No view could be regenerated, so nothing was "
-                          "charged: " + "; ".join(final.view_errors.values()))
+                state.put(state.HIST_ERROR, ("The hero view could not be drawn" if adding else
+                                             "No view could be regenerated")
+                          + ", so nothing was charged: " + "; ".join(final.view_errors.values()))
             status.update(label="Nothing was regenerated", state="error")
     st.rerun()
 
@@ -218,9 +228,10 @@ def detail(approval_id: str) -> None:
 
 
 def current_views(approval: Approval) -> None:
-    columns = st.columns(len(ALL_VIEWS))
+    views = [*ALL_VIEWS, *([ViewType.HERO] if approval.has_hero else [])]
+    columns = st.columns(len(views))
     estimated = studio.estimated_views(user, approval)
-    for column, view in zip(columns, ALL_VIEWS, strict=True):
+    for column, view in zip(columns, views, strict=True):
         with column:
             data = components.image_bytes(svc, user, approval.key(view))
             components.show_image(data, view.label, missing=f"{view.label}: no image yet")
@@ -228,6 +239,13 @@ def current_views(approval: Approval) -> None:
                 components.consistency_badge(approval.consistency, view, compact=True)
             if view in estimated:
                 qa_panel.estimated_label()
+    if approval.status == Status.COMPLETE and not approval.has_hero:
+        price = components.credits_label(prices.for_view(approval, ViewType.HERO))
+        st.button(f"Add hero view · {price}", key="hist_add_hero", on_click=queue_add_hero,
+                  icon=":material/view_in_ar:",
+                  help="A three-quarter view (front and side at 45°, camera raised about 20°) drawn from "
+                       "the approved front and its features, saved as a new revision; if it "
+                       "fails, nothing is charged.")
     if approval.extracted_features:
         with st.expander("Extracted features", icon=":material/palette:"):
             components.features_panel(approval.extracted_features)
@@ -244,6 +262,8 @@ def revision_timeline(revisions: list[Revision], history) -> None:
             regenerated = changes.get("regenerated") or []
             preserved = changes.get("preserved") or []
             line = f"Regenerated: {', '.join(regenerated) or '—'}"
+            if changes.get("added"):
+                line += f" · Added: {', '.join(changes['added'])}"
             if preserved:
                 line += f" · Preserved: {', '.join(preserved)}"
             st.caption(line)
@@ -251,11 +271,11 @@ def revision_timeline(revisions: list[Revision], history) -> None:
                 st.markdown(f"Feedback: “{components.plain(changes['modifications'])}”")
             for view, reason in (changes.get("failed") or {}).items():
                 st.caption(f"{view} failed: {components.plain(reason)}")
-            shown = [v for v in ALL_VIEWS if v.value in regenerated]
+            shown = [v for v in STORED_VIEWS if v.value in regenerated]
             keys = [(revision.image_data.get(v.value) or {}).get("key") for v in shown]
             thumbs = components.thumbnail_bytes(svc, user, keys, size=160)
             if shown:
-                columns = st.columns(5)
+                columns = st.columns(max(5, len(shown)))
                 for column, view, thumb in zip(columns, shown, thumbs, strict=False):
                     with column:
                         if thumb:
@@ -292,7 +312,9 @@ def compare_revisions(revisions: list[Revision]) -> None:
         return
     numbers = [r.revision_number for r in revisions]
     by_number = {r.revision_number: r for r in revisions}
-    view = st.segmented_control("View", list(ALL_VIEWS), format_func=lambda v: v.label,
+    hero = any((r.image_data.get(ViewType.HERO.value) or {}).get("key") for r in revisions)
+    view = st.segmented_control("View", [*ALL_VIEWS, *([ViewType.HERO] if hero else [])],
+                                format_func=lambda v: v.label,
                                 key=state.W_HIST_COMPARE_VIEW, default=_last_changed(revisions),
                                 required=True)
     pick_a, pick_b = st.columns(2)
@@ -328,7 +350,8 @@ def regenerate_form(approval: Approval) -> None:
     st.markdown("Choose the views to draw again and say what should change. The approved "
                 "front anchors them, so it stays as it is; every other view is preserved.")
     state.restore(state.W_HIST_VIEWS, state.HIST_VIEWS, [])
-    chosen = st.pills("Views to regenerate", [v.value for v in OTHER_VIEWS],
+    choices = [*OTHER_VIEWS, *([ViewType.HERO] if approval.has_hero else [])]
+    chosen = st.pills("Views to regenerate", [v.value for v in choices],
                       selection_mode="multi", format_func=lambda v: ViewType(v).label,
                       key=state.W_HIST_VIEWS)
     state.restore(state.W_HIST_FEEDBACK, state.HIST_FEEDBACK, "")
@@ -365,7 +388,7 @@ def download_revision(approval: Approval, revisions: list[Revision]) -> None:
     number = st.selectbox("Revision", numbers, index=len(numbers) - 1,
                           format_func=lambda n: f"Revision {n}", key=state.W_HIST_DOWNLOAD)
     revision = next(r for r in revisions if r.revision_number == number)
-    keys = {v: (revision.image_data.get(v.value) or {}).get("key") for v in ALL_VIEWS}
+    keys = {v: (revision.image_data.get(v.value) or {}).get("key") for v in STORED_VIEWS}
     base = re.sub(r"[^a-z0-9]+", "-", (approval.input_text or "product").lower()).strip("-")
     base = "-".join(base.split("-")[:6]) or "product"
 
@@ -390,7 +413,8 @@ def download_revision(approval: Approval, revisions: list[Revision]) -> None:
     two.download_button(f"Contact sheet of revision {number}", data=sheet, on_click="ignore",
                         file_name=f"{base}-rev{number}-contact-sheet.png", mime="image/png",
                         key="hist_dl_sheet", icon=":material/grid_view:", width="stretch")
-    st.caption("The ZIP holds the five PNGs of this revision, features.json and a manifest "
+    st.caption("The ZIP holds the PNGs of this revision (five, and the hero if it has one), "
+               "features.json and a manifest "
                "that records the revision: what was regenerated, preserved and why.")
 
 

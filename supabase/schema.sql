@@ -114,6 +114,8 @@ CREATE TABLE IF NOT EXISTS product_view_approvals (
 	top_prompt TEXT,
 	bottom_key TEXT,
 	bottom_prompt TEXT,
+	hero_key TEXT,
+	hero_prompt TEXT,
 	extracted_features JSONB,
 	extracted_features_original JSONB,
 	status VARCHAR(32) NOT NULL,
@@ -262,7 +264,7 @@ CREATE TABLE IF NOT EXISTS view_revision_history (
 	reason VARCHAR(32) NOT NULL,
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL,
 	PRIMARY KEY (id),
-	CONSTRAINT ck_history_view CHECK (view_type IN ('front', 'back', 'side', 'top', 'bottom')),
+	CONSTRAINT ck_history_view CHECK (view_type IN ('front', 'back', 'side', 'top', 'bottom', 'hero')),
 	FOREIGN KEY(approval_id) REFERENCES product_view_approvals (id) ON DELETE CASCADE,
 	FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
 );
@@ -282,7 +284,8 @@ insert into schema_migrations (name, applied_at) values
   ('0004_durable_jobs', now()),
   ('0006_dimensions', now()),
   ('0005_api_tokens', now()),
-  ('0007_admin_rollups', now())
+  ('0007_admin_rollups', now()),
+  ('0008_hero_view', now())
 on conflict (name) do nothing;
 
 -- ============================================================================

@@ -43,11 +43,22 @@ def test_generate_json_writes_five_views(tmp_path: Path) -> None:
     assert set(result["consistency"]) == {"back", "side", "top", "bottom"}
     # the seed's price: a product is 3 credits, its four other views included
     assert result["prices"] == {"front": 3, "retry": 2, "view": 0, "regenerate": 1,
-                                "product": 3}
+                                "hero": 1, "product": 3}
     assert result["credits"]["charged"] == 3
     assert result["credits"]["balance"] == 50 - 3
     assert set(features["estimatedDimensions"]) >= {"width", "height", "depth", "unit"}
     assert result["next"]["action"] == "regenerate" and result["next"]["credits"] == 1
+
+
+def test_generate_with_hero_writes_six_views_and_charges_the_hero(tmp_path: Path) -> None:
+    out = tmp_path / "views"
+    proc = run(tmp_path, "generate", "--text", "red leather handbag", "--auto-approve", "--hero",
+               "--out", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert set(result["views"]) == {"front", "back", "side", "top", "bottom", "hero"}
+    assert (out / "hero.png").is_file() and "three-quarter" in result["views"]["hero"]["prompt"]
+    assert result["credits"]["charged"] == 3 + 1  # the product, then the hero at its price
 
 
 def test_review_flow_without_auto_approve(tmp_path: Path) -> None:

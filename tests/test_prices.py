@@ -9,6 +9,7 @@ import pytest
 from viewgen.credits import Prices, Quote
 from viewgen.domain import (
     ALL_VIEWS,
+    STORED_VIEWS,
     Approval,
     ExtractedFeatures,
     InputType,
@@ -27,17 +28,18 @@ def _approval(status: Status, *, views: tuple[ViewType, ...] = (), rejections: i
     return Approval(
         id="a1", user_id="u1", project_id="p1", input_type=InputType.TEXT, status=status,
         views={v: ViewImage(view=v, key=f"u1/a1/{v.value}-1.png" if v in views else None)
-               for v in ALL_VIEWS},
+               for v in STORED_VIEWS},
         rejection_count=rejections,
         extracted_features=ExtractedFeatures() if approved else None,
     )
 
 
 def test_the_seeds_prices_are_the_defaults() -> None:
-    assert Prices.from_settings(Settings()) == Prices(front=3, retry=2, view=0, regenerate=1)
-    assert SEED.whole_product() == 3
+    assert Prices.from_settings(Settings()) == Prices(front=3, retry=2, view=0, regenerate=1,
+                                                      hero=1)
+    assert SEED.whole_product() == 3  # the optional hero is not part of the product
     assert SEED.as_json() == {"front": 3, "retry": 2, "view": 0, "regenerate": 1,
-                              "product": 3}
+                              "hero": 1, "product": 3}
 
 
 def test_a_view_costs_the_first_time_price_until_it_has_an_image() -> None:
@@ -88,3 +90,16 @@ def test_prices_refuse_negative_and_fractional_credits() -> None:
     for bad in ({"front": -1}, {"view": 0.5}, {"regenerate": True}):
         with pytest.raises(InvalidInput, match="whole number of credits"):
             Prices(**{"front": 3, "retry": 2, "view": 0, "regenerate": 1, **bad})
+
+
+def test_the_hero_costs_its_own_price_once_then_the_regenerate_price() -> None:
+    prices = Prices(front=3, retry=2, view=0, regenerate=5, hero=2)
+    done = _approval(Status.COMPLETE, views=ALL_VIEWS, approved=True)
+    assert done.missing_views == []  # complete without a hero
+    assert prices.for_view(done, ViewType.HERO) == 2
+    assert prices.quote_views(done, [ViewType.HERO]).credits == 2
+    with_hero = _approval(Status.COMPLETE, views=(*ALL_VIEWS, ViewType.HERO), approved=True)
+    assert prices.for_view(with_hero, ViewType.HERO) == 5
+    assert prices.whole_product() == 3  # the hero is an add-on, never in the product's price
+    with pytest.raises(InvalidInput, match="hero price"):
+        Prices(front=3, retry=2, view=0, hero=-1)

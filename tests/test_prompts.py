@@ -82,3 +82,14 @@ def test_the_dimensions_line_names_each_axis_or_keeps_the_note(dims, line: str) 
 def test_no_dimensions_means_no_dimensions_line() -> None:
     features = FEATURES.model_copy(update={"estimatedDimensions": None})
     assert "Dimensions" not in prompts.feature_block(features)
+
+
+def test_the_hero_prompt_is_built_from_the_approved_front_and_its_features() -> None:
+    text = prompts.view_prompt(ViewType.HERO, FEATURES, text="messenger bag", has_logo=True,
+                               feedback=("make the strap longer",))
+    assert text.startswith("Generate ONLY the three-quarter hero view")
+    assert "approved front" in text
+    assert prompts.CAMERAS[ViewType.HERO] in text and "45 degrees" in text
+    assert prompts.feature_block(FEATURES) in text
+    assert "show it only where that face is visible" in text  # the front face is in view
+    assert "make the strap longer" in text

@@ -52,7 +52,7 @@ def test_parse_view() -> None:
     assert parse_view(ViewType.TOP) is ViewType.TOP
     with pytest.raises(InvalidInput) as info:
         parse_view("frnt")
-    assert str(info.value) == ("Unknown view 'frnt': choose front, back, side, top or bottom.")
+    assert str(info.value) == ("Unknown view 'frnt': choose front, back, side, top, bottom or hero.")
     with pytest.raises(InvalidInput, match=r"Unknown view 'x{39}…'"):
         parse_view("x" * 100)
     with pytest.raises(InvalidInput, match="Unknown view 'ab'"):

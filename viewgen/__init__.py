@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "ALL_VIEWS": "viewgen.domain",
     "OTHER_VIEWS": "viewgen.domain",
+    "STORED_VIEWS": "viewgen.domain",
     "Approval": "viewgen.domain",
     "Color": "viewgen.domain",
     "ExtractedFeatures": "viewgen.domain",
@@ -39,6 +40,7 @@ _EXPORTS = {
 __all__ = [
     "ALL_VIEWS",
     "OTHER_VIEWS",
+    "STORED_VIEWS",
     "Approval",
     "AuthError",
     "Color",
@@ -67,6 +69,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from viewgen.domain import (
         ALL_VIEWS,
         OTHER_VIEWS,
+        STORED_VIEWS,
         Approval,
         Color,
         ExtractedFeatures,

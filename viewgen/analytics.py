@@ -23,7 +23,7 @@ from sqlalchemy import Select, case, func, literal, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from viewgen import credits
-from viewgen.domain import ALL_VIEWS, Status, User
+from viewgen.domain import ALL_VIEWS, STORED_VIEWS, Status, User
 from viewgen.errors import InvalidInput, PermissionDenied
 from viewgen.store import Repository, Tx, rollups
 from viewgen.store import schema as t
@@ -267,7 +267,7 @@ def rejections_per_view(repo: Repository, actor: User,
         stmt = _days(select(hd.c.view_type, hd.c.reason, images), hd, filters)
         rows = tx.conn.execute(stmt.group_by(hd.c.view_type, hd.c.reason).having(images > 0))
         frame = _frame(rows, ["view", "reason", "count"])
-        order = {v.value: i for i, v in enumerate(ALL_VIEWS)}
+        order = {v.value: i for i, v in enumerate(STORED_VIEWS)}  # the hero last
         return frame.sort_values(["view", "reason"], key=lambda s: s.map(order)
                                  if s.name == "view" else s).reset_index(drop=True)
 
@@ -568,7 +568,7 @@ def qa_failure_rates(repo: Repository, actor: User, filters: Filters = Filters()
             frame[name] = frame[name].astype(int)
         frame["failed_cost_usd"] = frame["failed_cost_usd"].astype(float)
         frame["failure_rate"] = frame["failed"] / frame["checked"]
-        order = {v.value: i for i, v in enumerate(ALL_VIEWS)}
+        order = {v.value: i for i, v in enumerate(STORED_VIEWS)}  # the hero last
         frame = frame.sort_values(["provider", "view"], key=lambda s: s.map(order) if s.name == "view" else s)
         return frame[columns].reset_index(drop=True)
 

@@ -119,10 +119,11 @@ def _print(summary: dict[str, Any], as_json: bool) -> None:
 
 def _checked_out(args: argparse.Namespace) -> Path:
     """``--out`` checked before anything is charged (an existing file, no write access)."""
-    from viewgen.domain import ALL_VIEWS
+    from viewgen.domain import ALL_VIEWS, STORED_VIEWS
     from viewgen.validation import output_dir
 
-    return output_dir(args.out, files=[f"{v.value}.png" for v in ALL_VIEWS])
+    views = STORED_VIEWS if getattr(args, "hero", False) else ALL_VIEWS
+    return output_dir(args.out, files=[f"{v.value}.png" for v in views])
 
 
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
@@ -132,7 +133,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     before = studio.balance(user)
     approval = studio.generate_multi_view(
         user, text=args.text, image=_read(args.image, "image"), logo=_read(args.logo, "logo"),
-        auto_approve=args.auto_approve, seed=args.seed,
+        auto_approve=args.auto_approve, seed=args.seed, hero=args.hero,
     )
     summary = _summary(studio, user, approval, Path(args.out), before)
     if not args.auto_approve and not args.json:
@@ -149,7 +150,7 @@ def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
     user = _cli_user(studio, args.user)
     before = studio.balance(user)
     studio.approve(user, args.approval_id)
-    approval = studio.run_views(user, args.approval_id)
+    approval = studio.start_views(user, args.approval_id, hero=args.hero).wait()
     studio.wait_for_analysis(approval.id)
     approval = studio.get(user, approval.id)
     _print(_summary(studio, user, approval, Path(args.out), before), args.json)
@@ -319,11 +320,16 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--auto-approve", action="store_true",
                      help="approve the front without review and generate all five views")
     gen.add_argument("--seed", type=int, help="seed for a reproducible result")
+    gen.add_argument("--hero", action="store_true",
+                     help="with --auto-approve: add the optional three-quarter hero view "
+                          "(hero.png, priced as VIEWGEN_PRICE_HERO)")
     common(gen)
     gen.set_defaults(func=cmd_generate)
 
     approve = sub.add_parser("approve", help="approve a reviewed front and generate the views")
     approve.add_argument("approval_id")
+    approve.add_argument("--hero", action="store_true",
+                         help="add the optional three-quarter hero view (hero.png)")
     common(approve)
     approve.set_defaults(func=cmd_approve)
 

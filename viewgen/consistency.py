@@ -12,7 +12,9 @@ exactly when one of its checks failed, and its ``note`` then gives the reasons. 
 ``palette`` and ``silhouette`` fields keep the older two-number summary: the palette
 check's score, and the weaker of the shape and mirror checks (None when no rule applies).
 ``score_product`` is the product's verdict from the same checks: "Five consistent
-views." only when all of them passed.
+views." only when all of them passed. The optional three-quarter hero is scored by its colour
+checks only (palette distance and new colours against the features): an oblique view
+has no place in the orthographic shape equations.
 """
 
 from __future__ import annotations

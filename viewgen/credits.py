@@ -66,15 +66,18 @@ class Quote:
 @dataclass(frozen=True)
 class Prices:
     """Prices in credits. ``view`` is a view's first image (included in the product by
-    default: 0); ``regenerate`` is each later image of a view that already has one."""
+    default: 0); ``regenerate`` is each later image of a view that already has one;
+    ``hero`` is the optional three-quarter hero view's first image (an add-on: 1 by
+    default), and a hero that exists is regenerated at ``regenerate`` like any view."""
 
     front: int
     retry: int
     view: int
     regenerate: int = 1
+    hero: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("front", "retry", "view", "regenerate"):
+        for name in ("front", "retry", "view", "regenerate", "hero"):
             value = getattr(self, name)
             if not _whole(value) or value < 0:
                 raise InvalidInput(
@@ -84,17 +87,21 @@ class Prices:
     @classmethod
     def from_settings(cls, settings: Settings) -> Prices:
         return cls(front=settings.price_front, retry=settings.price_retry,
-                   view=settings.price_view, regenerate=settings.price_regenerate)
+                   view=settings.price_view, regenerate=settings.price_regenerate,
+                   hero=settings.price_hero)
 
     # -- one price ------------------------------------------------------------------
     def for_front(self, *, after_rejection: bool) -> int:
         return self.retry if after_rejection else self.front
 
     def for_view(self, approval: Approval | None, view: ViewType) -> int:
-        """A view's price: ``regenerate`` if it has an image already, else ``view``."""
+        """A view's price: ``regenerate`` if it has an image already, else ``view`` (the
+        hero's first image: ``hero``)."""
         if view == ViewType.FRONT:
             raise InvalidInput("The front is priced by for_front, not as a view.")
-        return self.regenerate if approval is not None and approval.key(view) else self.view
+        if approval is not None and approval.key(view):
+            return self.regenerate
+        return self.hero if view == ViewType.HERO else self.view
 
     def for_views(self, count: int, *, regenerating: bool = False) -> int:
         """``count`` views at the first-time price, or at the regenerate price."""
@@ -149,7 +156,8 @@ class Prices:
 
     def as_json(self) -> dict[str, int]:
         return {"front": self.front, "retry": self.retry, "view": self.view,
-                "regenerate": self.regenerate, "product": self.whole_product()}
+                "regenerate": self.regenerate, "hero": self.hero,
+                "product": self.whole_product()}
 
 
 # -- the ledger -----------------------------------------------------------------------

@@ -36,14 +36,21 @@ class ViewType(StrEnum):
     SIDE = "side"
     TOP = "top"
     BOTTOM = "bottom"
+    HERO = "hero"  # the optional three-quarter view (front and side at 45°, camera raised ~20°)
 
     @property
     def label(self) -> str:
         return self.value.capitalize()
 
 
-ALL_VIEWS: tuple[ViewType, ...] = tuple(ViewType)
+# The five catalogue views every product has; a product is complete with these. The
+# hero is an optional sixth view, asked for per product and never counted as missing.
+ALL_VIEWS: tuple[ViewType, ...] = (ViewType.FRONT, ViewType.BACK, ViewType.SIDE, ViewType.TOP,
+                                   ViewType.BOTTOM)
 OTHER_VIEWS: tuple[ViewType, ...] = (ViewType.BACK, ViewType.SIDE, ViewType.TOP, ViewType.BOTTOM)
+OPTIONAL_VIEWS: tuple[ViewType, ...] = (ViewType.HERO,)
+#: every view a product may hold, in display order (the five, then the hero)
+STORED_VIEWS: tuple[ViewType, ...] = (*ALL_VIEWS, *OPTIONAL_VIEWS)
 
 
 class Status(StrEnum):
@@ -163,7 +170,8 @@ class ViewImage(BaseModel):
 
 
 class Approval(BaseModel):
-    """One row of ``product_view_approvals``: a product's five views and their state."""
+    """One row of ``product_view_approvals``: a product's five views (and the optional
+    hero) and their state."""
 
     id: str
     user_id: str
@@ -199,7 +207,17 @@ class Approval(BaseModel):
 
     @property
     def missing_views(self) -> list[ViewType]:
+        """The catalogue views still to make (never the optional hero)."""
         return [v for v in OTHER_VIEWS if not self.key(v)]
+
+    @property
+    def has_hero(self) -> bool:
+        return bool(self.key(ViewType.HERO))
+
+    @property
+    def stored_views(self) -> list[ViewType]:
+        """The views that have an image, in display order (the hero last)."""
+        return [v for v in STORED_VIEWS if self.key(v)]
 
 
 class HistoryEntry(BaseModel):

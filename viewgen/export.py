@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from viewgen.cutout import Cutout, cutout
-from viewgen.domain import ALL_VIEWS, Color, ExtractedFeatures, ViewType
+from viewgen.domain import ALL_VIEWS, STORED_VIEWS, Color, ExtractedFeatures, ViewType
 from viewgen.errors import InvalidInput
 from viewgen.imaging import open_png
 from viewgen.presets import MB, STUDIO, STUDIO_HEX, TRANSPARENT, Preset, resolve_presets
@@ -79,16 +79,17 @@ def _json(data: Any) -> bytes:
 def zip_bundle(images: dict[ViewType, bytes], features: ExtractedFeatures | None, *,
                extra: dict[str, Any] | None = None) -> bytes:
     """A deterministic ZIP: the views as ``<view>.png`` in front, back, side, top, bottom
-    order, ``features.json`` (when there are features) and ``manifest.json``."""
+    (then the optional hero) order, ``features.json`` (when there are features) and
+    ``manifest.json``."""
     files: list[tuple[str, bytes]] = [
-        (f"{view.value}.png", _as_png(images[view])) for view in ALL_VIEWS if view in images
+        (f"{view.value}.png", _as_png(images[view])) for view in STORED_VIEWS if view in images
     ]
     if features is not None:
         files.append(("features.json", _json(features.public_json())))
     manifest = {
         "generator": "viewgen",
         "format": 1,
-        "views": [view.value for view in ALL_VIEWS if view in images],
+        "views": [view.value for view in STORED_VIEWS if view in images],
         "files": [
             {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
             for name, data in files
@@ -184,9 +185,11 @@ def _swatch_colors(features: ExtractedFeatures | None) -> list[Color]:
 def contact_sheet(images: dict[ViewType, bytes], *, title: str = "",
                   features: ExtractedFeatures | None = None) -> bytes:
     """A PNG: title, the five views in a labelled 3 × 2 grid, and a sixth card with the
-    colour swatches (hex, name, usage, share), materials, size and description."""
+    colour swatches (hex, name, usage, share), materials, size and description; with the
+    optional hero view, a 4 × 2 grid (the hero after the bottom, then the colour card)."""
+    shown = [*ALL_VIEWS, *(v for v in STORED_VIEWS if v not in ALL_VIEWS and v in images)]
     cell, gap, margin, label_h, inset = 520, 28, 56, 58, 14
-    cols, rows = 3, 2
+    cols, rows = (3, 2) if len(shown) <= 5 else (4, 2)
     width = margin * 2 + cols * cell + (cols - 1) * gap
     title_font, sub_font, label_font, tag_font = _font(42), _font(21), _font(22), _font(18)
 
@@ -203,13 +206,13 @@ def contact_sheet(images: dict[ViewType, bytes], *, title: str = "",
     for line in title_lines:
         draw.text((margin, y), line, font=title_font, fill=_INK)
         y += 52
-    present = [view.label for view in ALL_VIEWS if view in images]
+    present = [view.label for view in shown if view in images]
     subtitle = " · ".join(present) if present else "No views yet"
     draw.text((margin, y + 4), subtitle, font=sub_font, fill=_MUTED)
     draw.text((width - margin, y + 4), "viewgen", font=sub_font, fill=_FAINT, anchor="ra")
     draw.line([(margin, header_h - 22), (width - margin, header_h - 22)], fill=_LINE, width=2)
 
-    for index, view in enumerate([*ALL_VIEWS, None]):
+    for index, view in enumerate([*shown, None]):
         r, c = divmod(index, cols)
         x = margin + c * (cell + gap)
         y = header_h + r * (cell + label_h + gap)
@@ -379,7 +382,7 @@ def frame_cutout(cut: Cutout, preset: Preset, *, view: ViewType | None = None) -
     else:
         product = cut.image()
     x, y = (W - nw) // 2, (H - nh) // 2
-    standing = view in (None, ViewType.FRONT, ViewType.BACK, ViewType.SIDE)
+    standing = view in (None, ViewType.FRONT, ViewType.BACK, ViewType.SIDE, ViewType.HERO)
     shadow = _shadow((W, H), (x, y, x + nw, y + nh)) if preset.shadow and standing else None
     if preset.background == TRANSPARENT:
         canvas = Image.new("RGBA", (W, H), (0, 0, 0, 0))
@@ -454,7 +457,7 @@ def render_set(images: Mapping[ViewType, bytes], presets: Iterable[str | Preset]
     """Every view × every preset, in preset-table then view order. Cut-outs are made
     once per view; the work runs on ``workers`` threads (Pillow and numpy release the GIL)."""
     chosen = resolve_presets(presets)
-    views = [v for v in ALL_VIEWS if v in images]
+    views = [v for v in STORED_VIEWS if v in images]
     if not views:
         raise InvalidInput("There are no views to export yet.")
     jobs = [(p, v) for p in chosen for v in views]

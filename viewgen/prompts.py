@@ -1,13 +1,13 @@
 """Prompt builders for the image model: pure functions, one per view type.
 
-The front prompt asks for the front view only and sets the studio and logo rules.
-Every other view's prompt carries the features extracted from the approved front
-(colours with hex and name, materials, key elements, dimensions with each axis named),
-names its camera
-exactly, says what the hidden faces should look like, and insists on matching the
-approved front, which the provider sends as the first image. ``edit_prompt`` asks an
-image model that can edit (Gemini) to change only what the newest feedback says in
-the rejected front, sent as the first image, and to keep everything else.
+The front prompt asks for the front view only and sets the studio and logo rules. Every
+other view's prompt (the optional three-quarter hero's too) carries the features
+extracted from the approved front (colours with hex and name, materials, key elements,
+dimensions with each axis named), names its camera exactly, says what the hidden faces
+should look like, and insists on matching the approved front, which the provider sends
+as the first image. ``edit_prompt`` asks an image model that can edit (Gemini) to change
+only what the newest feedback says in the rejected front, sent as the first image, and
+to keep everything else.
 """
 
 from __future__ import annotations
@@ -46,6 +46,12 @@ CAMERAS: dict[ViewType, str] = {
         "Camera directly below the product looking straight up at its underside; the front "
         "edge of the product is at the bottom of the image."
     ),
+    ViewType.HERO: (
+        "Three-quarter hero shot: camera in front of the product and turned 45 degrees "
+        "towards its right side, raised about 20 degrees above mid-height and looking "
+        "slightly down, so the front face, the right side face and a sliver of the top "
+        "are all visible."
+    ),
 }
 
 HIDDEN_FACES: dict[ViewType, str] = {
@@ -63,7 +69,15 @@ HIDDEN_FACES: dict[ViewType, str] = {
         "Show the underside: base, sole, feet or bottom panel, as a real product of this kind "
         "has, in matching colours and materials."
     ),
+    ViewType.HERO: (
+        "The front face must look exactly like the approved front, seen at an angle; the "
+        "side and top show the product's depth in the same colours and materials. This is "
+        "the catalogue's hero image: the same product, not a restyled one."
+    ),
 }
+
+
+_VIEW_NAMES = {ViewType.HERO: "three-quarter hero"}
 
 
 def _feedback_lines(feedback: Sequence[str]) -> str:
@@ -140,12 +154,13 @@ def view_prompt(
     view: ViewType, features: ExtractedFeatures, *, text: str | None = None,
     has_logo: bool = False, feedback: Sequence[str] = (),
 ) -> str:
-    """The prompt for one of the other four views, anchored to the approved front."""
+    """The prompt for one of the other views (the four catalogue views or the optional
+    three-quarter hero), anchored to the approved front."""
     if view == ViewType.FRONT:
         raise ValueError("use front_prompt for the front view")
     parts = [
-        f"Generate ONLY the {view.value} view of the product shown in the first attached "
-        "image, which is the approved front view.",
+        f"Generate ONLY the {_VIEW_NAMES.get(view, view.value)} view of the product shown in "
+        "the first attached image, which is the approved front view.",
         "It is the same physical product: match the approved front exactly in shape, "
         "proportions, size, colours, materials and finish.",
         CAMERAS[view],

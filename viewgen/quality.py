@@ -10,12 +10,14 @@ three groups, one entry point each, so the workflow calls:
   names (colour words read with ``viewgen.color``'s vocabulary) or the main colours
   measured in the reference photo;
 * ``check_view(view, image, front=..., features=..., others={...})`` for the back, side,
-  top and bottom: scale-free shape agreement (front w/h against (top w/d)·(side d/h),
-  back w/h against front w/h, top against bottom), mirrored-silhouette overlap of the
-  front and the back, the palette's CIEDE2000 distance to the extracted feature colours,
-  the share of colours that are in neither the features nor the front, and, for views
-  estimated from one photo, whether the view carries any of the photo's detail (a plain
-  shaded bar under a textured photo product does not);
+  top and bottom (the optional three-quarter hero takes part in no orthographic shape
+  rule, so only its presence and colour checks apply): scale-free shape agreement (front
+  w/h against (top w/d)·(side d/h), back w/h against front w/h, top against bottom),
+  mirrored-silhouette overlap of the front and the back, the palette's CIEDE2000
+  distance to the extracted feature colours, the share of colours that are in neither
+  the features nor the front, and, for views estimated from one photo, whether the view
+  carries any of the photo's detail (a plain shaded bar under a textured photo product
+  does not);
 * ``check_change(old, new, feedback)`` for a retry or a regeneration: did the image change
   at all (``is_unchanged`` is the refund rule: never charge for nothing) and did it
   change the way the feedback asked (a named colour now present, darker, taller ...).
@@ -798,7 +800,8 @@ def verdict(results: Mapping[ViewType, QAResult], checks: list[Check] | None = N
         reasons.append(f"Not checked yet: {_join([v.value for v in missing])}.")
     if passed:
         low = [v for v, r in views.items() if r.confidence == "low"]
-        headline = "Five consistent views." + (
+        headline = ("Six consistent views (with the hero)." if ViewType.HERO in views
+                    else "Five consistent views.") + (
             " Some are estimated from one photo, so check them by eye." if low else "")
     elif flagged:
         headline = (f"{len(flagged)} of {len(views)} views need attention: "
@@ -822,7 +825,7 @@ def check_product(front: ImageInput | Analysis, views: Mapping[ViewType, ImageIn
     measured[ViewType.FRONT] = analyse(front)
     results: dict[ViewType, QAResult] = {
         ViewType.FRONT: check_front(measured[ViewType.FRONT], text=text, reference=reference)}
-    for v in OTHER_VIEWS:
+    for v in (*OTHER_VIEWS, ViewType.HERO):  # the hero: colours only, no orthographic rule
         if v in measured:
             results[v] = _check_view(v, measured, features, text=text, estimated=estimated)
     for change in (changes or {}).values():

@@ -30,7 +30,7 @@ from viewgen.providers import registry
 
 SECRETS_FILE_ENV = "VIEWGEN_SECRETS_FILE"
 
-PRICE_SETTINGS = ("price_front", "price_retry", "price_view", "price_regenerate")
+PRICE_SETTINGS = ("price_front", "price_retry", "price_view", "price_regenerate", "price_hero")
 
 
 def whole_credits(value: Any, name: str) -> int:
@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     price_retry: int = 2
     price_view: int = 0
     price_regenerate: int = 1
+    # the optional three-quarter hero view's first image (an add-on, not included in
+    # the product's price; regenerating it later costs price_regenerate like any view)
+    price_hero: int = 1
     starting_credits: int = 50
 
     # accounts: days a browser stays signed in across reloads (0: sign in on every visit)

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from viewgen.domain import ALL_VIEWS, ViewType
+from viewgen.domain import STORED_VIEWS, ViewType
 from viewgen.errors import InvalidInput
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -27,7 +27,7 @@ _KEY_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
 def _view_names() -> str:
-    names = [v.value for v in ALL_VIEWS]
+    names = [v.value for v in STORED_VIEWS]
     return ", ".join(names[:-1]) + " or " + names[-1]
 
 

@@ -26,7 +26,9 @@ from viewgen import batches, credits, durable, errors, prompts, states, validati
 from viewgen.blobs import BlobStore, image_key
 from viewgen.domain import (
     ALL_VIEWS,
+    OPTIONAL_VIEWS,
     OTHER_VIEWS,
+    STORED_VIEWS,
     Approval,
     ExtractedFeatures,
     GeneratedImage,
@@ -52,6 +54,7 @@ from viewgen.store import SYSTEM, Repository, Tx
 log = logging.getLogger(__name__)
 
 S = Status
+HERO_MARK = "-hero"  # ends the id of a views workflow that draws the hero view
 
 
 @dataclass
@@ -234,7 +237,7 @@ class Studio:
     def view_images(self, actor: User, approval: Approval) -> dict[ViewType, bytes]:
         return {
             v: self.image_bytes(actor, key)
-            for v in ALL_VIEWS
+            for v in STORED_VIEWS
             if (key := approval.key(v))
         }
 
@@ -272,6 +275,11 @@ class Studio:
                 wfid) in ("ENQUEUED", "PENDING"):
             return "approve"
         return None
+
+    def making_hero(self, approval: Approval) -> bool:
+        """Whether the views running now include the optional hero view."""
+        return approval.status == S.VIEWS_GENERATING and (approval.workflow_id or "").endswith(
+            HERO_MARK)
 
     # ------------------------------------------------------------------ for the pages
     # Pages, the API and the CLI talk to Studio only; these pass through to the store
@@ -705,29 +713,32 @@ class Studio:
         *,
         feedback: str | None = None,
         free: bool = False,
+        hero: bool = False,
     ) -> ViewBatch:
         """Reserve and start the views in parallel; iterate the batch for outcomes.
 
-        With no ``views``: every view still missing (all four the first time). On a
-        complete product, ``views`` with ``feedback`` regenerates them and writes a new
-        numbered revision. Returns at once: the work runs as a durable workflow.
+        With no ``views``: every view still missing (all four the first time), and with
+        ``hero`` the optional three-quarter hero view too (alone, on a complete product:
+        "Add hero view"). On a complete product, ``views`` with ``feedback`` regenerates
+        them and writes a new numbered revision. Returns at once: the work runs as a
+        durable workflow.
         """
         feedback_text = self.clean_text(feedback, what="feedback") if feedback else None
         with self.repo.tx(actor, write=True) as tx:
             chosen, reservations, regenerating, wfid, feedback_list = self._reserve_views(
-                tx, approval_id, views, feedback_text, free=free)
+                tx, approval_id, views, feedback_text, free=free, hero=hero)
         durable.enqueue(durable.FLOWS_QUEUE, wfid, durable.views_flow, actor.id, approval_id,
                         [v.value for v in chosen], reservations, feedback_list, feedback_text,
                         regenerating)
         return ViewBatch(self, actor, approval_id, tuple(chosen), wfid)
 
     def _reserve_views(self, tx: Tx, approval_id: str, views: Sequence[ViewType] | None,
-                       feedback_text: str | None, *, free: bool = False,
+                       feedback_text: str | None, *, free: bool = False, hero: bool = False,
                        ) -> tuple[list[ViewType], dict[str, int | None], bool, str, list[str]]:
         approval = tx.get_approval(approval_id, for_update=True)
         if approval.extracted_features is None:
             raise InvalidInput("Approve the front view before generating the other views.")
-        chosen = self._choose_views(approval, views)
+        chosen = self._choose_views(approval, views, hero=hero)
         states.check(approval.status, S.VIEWS_GENERATING, action="generate views")
         regenerating = approval.status == S.COMPLETE
         reservations: dict[str, int | None] = {}
@@ -747,6 +758,8 @@ class Studio:
                 "Ask an admin for more credits.", needed=total, balance=have,
             ) from exc
         attempt = f"{len(tx.revisions_for(approval_id))}-{len(tx.list_calls(approval_id))}"
+        if ViewType.HERO in chosen:  # so every page can tell a hero is being drawn
+            attempt += HERO_MARK
         wfid = durable.workflow_id(approval_id, "views", attempt)
         tx.transition(
             approval_id, approval.status, S.VIEWS_GENERATING, action="generate views",
@@ -777,7 +790,21 @@ class Studio:
             raise InvalidInput("No view could be regenerated; nothing was charged.")
         return revisions[-1]
 
-    def _choose_views(self, approval: Approval, views: Sequence[ViewType] | None) -> list[ViewType]:
+    def add_hero(self, actor: User, approval_id: str) -> ViewBatch:
+        """"Add hero view": the optional three-quarter view for a product that has its
+        views (priced ``Prices.hero``; refunded if it fails; written as a revision)."""
+        return self.start_views(actor, approval_id, [ViewType.HERO])
+
+    def _choose_views(self, approval: Approval, views: Sequence[ViewType] | None, *,
+                      hero: bool = False) -> list[ViewType]:
+        if views is None and hero:
+            chosen = approval.missing_views
+            if not approval.has_hero:
+                chosen.append(ViewType.HERO)
+            if not chosen:
+                raise InvalidInput("This product has all its views and a hero view already: "
+                                   "regenerate the hero with feedback instead.")
+            return chosen
         if views is None:
             chosen = approval.missing_views
             if not chosen:
@@ -831,8 +858,9 @@ class Studio:
         )
         from viewgen import quality
 
-        others = {v: self.blobs.get(k) for v in OTHER_VIEWS
-                  if v != view and (k := approval.key(v))}
+        others = {v: self.blobs.get(k) for v in (*OTHER_VIEWS, *OPTIONAL_VIEWS)
+                  if v != view and (k := approval.key(v))}  # a hero that still shows an
+        # old colour after this regeneration is flagged too (it is in no shape rule)
         estimated = bool(approval.reference_key) and self.generator.name == "offline"
         wanted = " ".join(filter(None, [approval.input_text, *feedback])) or None
 
@@ -934,18 +962,19 @@ class Studio:
                         ) -> Revision:
         current = tx.get_approval(approval.id)
         stamp = _now().isoformat()
+        shown = [v for v in STORED_VIEWS if v in ALL_VIEWS or current.key(v)]  # hero if any
         image_data = {
             v.value: {"key": current.key(v), "prompt_used": current.prompt(v),
                       "created_at": stamp}
-            for v in ALL_VIEWS
+            for v in shown
         }
         if first and not regenerating:
-            regenerated = [v.value for v in ALL_VIEWS]
+            regenerated = [v.value for v in shown if v in ALL_VIEWS or v in landed]
             preserved: list[str] = []
             modifications = "; ".join(current.feedback_history) or None
         else:
             regenerated = [v.value for v in landed]
-            preserved = [v.value for v in ALL_VIEWS if v not in landed]
+            preserved = [v.value for v in shown if v not in landed]
             modifications = feedback
         changes: dict[str, Any] = {"regenerated": regenerated, "preserved": preserved,
                                    "modifications": modifications}
@@ -953,6 +982,12 @@ class Studio:
             changes["failed"] = failed
         if not_charged:  # the feedback could not be applied: refunded
             changes["not_charged"] = not_charged
+        before = tx.revisions_for(approval.id)
+        had = before[-1].image_data if before else {}
+        added = [v.value for v in landed
+                 if v in OPTIONAL_VIEWS and not (had.get(v.value) or {}).get("key")]
+        if added:  # an optional view made for the first time ("Add hero view")
+            changes["added"] = added
         return tx.insert_revision(current, user_prompt=feedback or current.input_text,
                                   image_data=image_data, changes_made=changes)
 
@@ -968,7 +1003,8 @@ class Studio:
             front_key = approval.key(ViewType.FRONT)
             if features is None or not front_key:
                 return
-            images = {v: self.blobs.get(k) for v in OTHER_VIEWS if (k := approval.key(v))}
+            images = {v: self.blobs.get(k) for v in (*OTHER_VIEWS, *OPTIONAL_VIEWS)
+                      if (k := approval.key(v))}
             front = self.blobs.get(front_key)
             scores = consistency.score_views(front, images, features,
                                              text=approval.input_text)
@@ -1015,9 +1051,10 @@ class Studio:
     def generate_multi_view(
         self, actor: User, *, text: str | None = None, image: bytes | None = None,
         logo: bytes | None = None, auto_approve: bool = True, seed: int | None = None,
-        on_view: Callable[[ViewOutcome], None] | None = None,
+        on_view: Callable[[ViewOutcome], None] | None = None, hero: bool = False,
     ) -> Approval:
-        """Front, approve, the four views: the whole flow without a review stop.
+        """Front, approve, the four views (and with ``hero`` the three-quarter hero): the
+        whole flow without a review stop.
 
         With ``auto_approve=False`` it stops after the front, in ``front_review``.
         """
@@ -1025,7 +1062,7 @@ class Studio:
         if not auto_approve:
             return approval
         self.approve(actor, approval.id)
-        batch = self.start_views(actor, approval.id)
+        batch = self.start_views(actor, approval.id, hero=hero)
         for outcome in batch:
             if on_view:
                 on_view(outcome)

@@ -108,6 +108,8 @@ class Api:
 
     def views(self, request: Request, approval: Approval,
               which: tuple[ViewType, ...] = ALL_VIEWS) -> dict[str, s.Image]:
+        if approval.has_hero and ViewType.HERO not in which:  # the optional hero, once made
+            which = (*which, ViewType.HERO)
         return {v.value: self.image(request, approval, v) for v in which}
 
     # -- prices -------------------------------------------------------------------
@@ -119,7 +121,7 @@ class Api:
         p = self.studio.prices
         return {"product": p.whole_product(), "front": p.front, "retry": p.retry,
                 "view": p.view, "otherViews": p.for_views(len(OTHER_VIEWS)),
-                "regenerateView": self.regenerate_price()}
+                "regenerateView": self.regenerate_price(), "hero": p.hero}
 
     def next_actions(self, a: Approval) -> list[s.NextAction]:
         p = self.studio.prices

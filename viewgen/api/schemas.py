@@ -47,11 +47,13 @@ class ApproveFrontRequest(_In):
 class AdditionalViewsRequest(_In):
     approvalId: str = Field(max_length=64)
     views: list[ViewType] | None = Field(
-        default=None, description="which views (default: every view still missing)")
+        default=None, description="which views (default: every view still missing); "
+        "add \"hero\" for the optional three-quarter hero view")
 
 
 class RegenerateRequest(_In):
-    views: list[ViewType] = Field(min_length=1)
+    views: list[ViewType] = Field(min_length=1, description="views to draw again; \"hero\" "
+                                  "regenerates the hero view, or adds it if the product has none")
     feedback: str = Field(description="what to change")
 
 

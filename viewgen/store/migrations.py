@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, bindparam, inspect, select, text
 
+from viewgen.domain import STORED_VIEWS
 from viewgen.store import schema
 
 Migration = Callable[[Connection], None]
@@ -156,3 +157,45 @@ def _admin_rollups(conn: Connection) -> None:
     from viewgen.store import rollups
 
     rollups.install(conn)  # tables, triggers, backfill, privileges, the two indexes
+
+
+@migration("0008_hero_view")
+def _hero_view(conn: Connection) -> None:
+    # the optional three-quarter hero view: its image and prompt beside the five views',
+    # and its replaced images in the history, whose CHECK listed the five views only.
+    # Existing rows are untouched: a product without a hero is complete as before.
+    approvals = schema.product_view_approvals
+    have = {c["name"] for c in inspect(conn).get_columns(approvals.name)}
+    for name in ("hero_key", "hero_prompt"):
+        if name not in have:
+            conn.execute(text(f"ALTER TABLE {approvals.name} ADD COLUMN {name} TEXT"))
+    history = schema.view_revision_history
+    allowed = ", ".join(f"'{v.value}'" for v in STORED_VIEWS)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ALTER TABLE {history.name} DROP CONSTRAINT IF EXISTS ck_history_view"))
+        conn.execute(text(f"ALTER TABLE {history.name} ADD CONSTRAINT ck_history_view "
+                          f"CHECK (view_type IN ({allowed}))"))
+        return
+    made = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :n"),
+                        {"n": history.name}).scalar_one()
+    if "'hero'" in made:
+        return  # a fresh database: the baseline made the new shape
+    # SQLite cannot alter a CHECK: rebuild the table (same rows and ids), then put back
+    # its indexes and the admin rollup's triggers, which went with the old table
+    from viewgen.store import rollups
+
+    old = f"{history.name}_before_hero"
+    conn.execute(text(f"ALTER TABLE {history.name} RENAME TO {old}"))
+    for index in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                   "AND tbl_name = :t AND sql IS NOT NULL"), {"t": old}).scalars().all():
+        conn.execute(text(f"DROP INDEX {index}"))
+    history.create(conn)  # with its indexes
+    columns = ", ".join(c.name for c in history.columns)
+    conn.execute(text(f"INSERT INTO {history.name} ({columns}) SELECT {columns} FROM {old}"))
+    conn.execute(text(f"DROP TABLE {old}"))
+    for rollup in rollups.ROLLUPS:
+        if rollup.source == history.name:
+            for statement in rollups._sqlite_triggers(rollup):
+                conn.execute(text(statement))
+    for statement in rollups.INDEXES:
+        conn.execute(text(statement))

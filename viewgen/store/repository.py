@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from viewgen import states
 from viewgen.domain import (
-    ALL_VIEWS,
+    STORED_VIEWS,
     Approval,
     ExtractedFeatures,
     HistoryEntry,
@@ -112,7 +112,7 @@ def _approval(row: Any) -> Approval:
     m = row._mapping
     views = {
         v: ViewImage(view=v, key=m[f"{v.value}_key"], prompt=m[f"{v.value}_prompt"])
-        for v in ALL_VIEWS
+        for v in STORED_VIEWS
     }
     features = m["extracted_features"]
     return Approval(

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from viewgen.domain import ALL_VIEWS, InputType, LedgerState, Role, Status
+from viewgen.domain import STORED_VIEWS, InputType, LedgerState, Role, Status
 
 
 def utcnow() -> datetime:
@@ -76,8 +76,9 @@ projects = Table(
     Index("ix_projects_user_created", "user_id", "created_at"),
 )
 
+# <view>_key / <view>_prompt for the five views and the optional hero (migration 0008)
 _view_columns: list[Column] = []
-for _view in ALL_VIEWS:
+for _view in STORED_VIEWS:
     _view_columns.append(Column(f"{_view.value}_key", Text, nullable=True))
     _view_columns.append(Column(f"{_view.value}_prompt", Text, nullable=True))
 
@@ -140,7 +141,7 @@ view_revision_history = Table(
     Column("user_feedback", Text, nullable=True),
     Column("reason", String(32), nullable=False, default="rejected"),
     _ts("created_at", nullable=False, default=utcnow),
-    CheckConstraint(_in("view_type", [v.value for v in ALL_VIEWS]), name="ck_history_view"),
+    CheckConstraint(_in("view_type", [v.value for v in STORED_VIEWS]), name="ck_history_view"),
     Index("ix_history_approval", "approval_id", "created_at"),
     Index("ix_history_user_created", "user_id", "created_at"),
 )

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Engine, Integer, Table, func, inspect, select
 from sqlalchemy.engine import make_url
 
 from viewgen.blobs import BlobStore, LocalBlobStore
-from viewgen.domain import ALL_VIEWS
+from viewgen.domain import STORED_VIEWS
 from viewgen.errors import ConfigurationError, InvalidInput, ViewgenError
 from viewgen.store import open_repository
 from viewgen.store import schema as t
@@ -156,7 +156,7 @@ def image_keys(conn: Connection) -> list[str]:
     """Every blob key the database points at."""
     keys: set[str] = set()
     a = t.product_view_approvals
-    cols = ["reference_key", "logo_key", *(f"{v.value}_key" for v in ALL_VIEWS)]
+    cols = ["reference_key", "logo_key", *(f"{v.value}_key" for v in STORED_VIEWS)]
     present = {c["name"] for c in inspect(conn).get_columns(a.name)}
     for row in conn.execute(select(*[a.c[c] for c in cols if c in present])):
         keys.update(k for k in row if k)

@@ -480,8 +480,11 @@ def consistency_badge(consistency: Mapping[str, Any], view: ViewType, *,
 
 
 def consistency_panel(consistency: Mapping[str, Any]) -> bool:
-    """Scores of the four views against the front; warns on weak ones. False while pending."""
+    """Scores of the four views (and the hero, when scored) against the front; warns on
+    weak ones. False while pending."""
     views = [v for v in ALL_VIEWS if v != ViewType.FRONT]
+    if score_of(consistency, ViewType.HERO) is not None:
+        views.append(ViewType.HERO)
     if not any(score_of(consistency, v) is not None for v in views):
         return False
     st.markdown("#### Consistency with the front")

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import streamlit as st
 
 from viewgen import export
-from viewgen.domain import ALL_VIEWS, Approval, ExtractedFeatures, User, ViewType
+from viewgen.domain import STORED_VIEWS, Approval, ExtractedFeatures, User, ViewType
 from viewgen.errors import ViewgenError
 from viewgen.presets import DEFAULT_PRESETS, PRESETS, get_preset, resolve_presets
 from viewgen.ui.spin import show_spin
@@ -64,7 +64,7 @@ def exports_panel(images: Mapping[ViewType, bytes], *, name: str, key: str,
                   model_args: tuple[str, tuple[str, ...], int] | None = None) -> None:
     """The panel for one product's views. ``model_args`` (text, feedback, seed) lets an
     offline product spin through its 3D model."""
-    views = [v for v in ALL_VIEWS if v in images]
+    views = [v for v in STORED_VIEWS if v in images]  # the hero too, when there is one
     if not views:
         st.info("Exports appear once the views exist.", icon=":material/download:")
         return

@@ -3,7 +3,8 @@
 A description (after every feedback note, oldest first) becomes one ``ProductModel``
 (``model.build_model``) and one 3D scene (``render.build_scene``), cached per (text,
 feedback, seed) so the five views of a product share the work; each request renders
-one orthographic view of that scene at the requested size. A reference photo (see
+one orthographic view of that scene at the requested size (the optional hero view
+through ``camera.render_at`` at ``camera.HERO``, 45° round and 20° up). A reference photo (see
 ``reference.py``) is cut out for the front and the other views are built from its
 silhouette and palette. The PNG is written with fixed options (no timestamps) and a
 ``viewgen:model`` text chunk (JSON: category, materials, key elements, dimensions,
@@ -25,6 +26,7 @@ from PIL import Image, PngImagePlugin
 from viewgen.domain import CallUsage, GeneratedImage, GenerationRequest, ViewType
 from viewgen.errors import InvalidInput
 from viewgen.providers.offline import reference as photo
+from viewgen.providers.offline.camera import HERO, render_at
 from viewgen.providers.offline.extract import META_KEY
 from viewgen.providers.offline.model import ProductModel, build_model
 from viewgen.providers.offline.render import Scene, build_scene, render_view
@@ -54,7 +56,11 @@ class OfflineGenerator:
         elif text and re.search(r"[A-Za-z]", text):
             product = build_model(text, feedback, seed)
             scene = _scene(text, feedback, seed)
-            rendered = render_view(scene, view, size, request.logo if view == ViewType.FRONT else None)
+            if view == ViewType.HERO:  # the three-quarter camera: ray marched, same scene
+                rendered = render_at(scene, *HERO, size)
+            else:
+                rendered = render_view(scene, view, size,
+                                       request.logo if view == ViewType.FRONT else None)
             meta = model_meta(product, view, logo=bool(request.logo))
         else:
             raise InvalidInput("Describe the product in words or upload a reference photo to start.")

@@ -390,6 +390,10 @@ def render_reference(reference: bytes, view: ViewType, size: tuple[int, int], *,
         rendered = _front(product)
     elif view == ViewType.BACK:
         rendered = _back(product)
+    elif view == ViewType.HERO:  # the estimated body from the three-quarter camera
+        from viewgen.providers.offline.camera import HERO, render_at
+
+        rendered = render_at(photo_scene(product), *HERO, product.size)
     else:
         rendered = _body(product, view)
     return rendered, photo_meta(product, view)
