@@ -326,6 +326,11 @@ def test_cli_lists_presets_and_refuses_unknown_ones(tmp_path) -> None:
     assert "Traceback" not in bad.stderr
     none = cli(tmp_path, "export")
     assert none.returncode == 1 and "--list-presets" in none.stderr
+    for bad in ("#12345", "navy", "transparent"):
+        refused = cli(tmp_path, "export", "some-id", "--background", bad, "--out", str(tmp_path / "out"))
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert "#RRGGBB" in refused.stderr or "cut-out" in refused.stderr
+        assert not (tmp_path / "out").exists()  # nothing written
 
 
 def test_cli_exports_a_product_for_two_presets_and_its_spin(tmp_path) -> None:
@@ -343,5 +348,12 @@ def test_cli_exports_a_product_for_two_presets_and_its_spin(tmp_path) -> None:
     assert Image.open(out / "instagram-4x5" / "bottom.jpg").size == (1080, 1350)
     assert Image.open(out / "spin.gif").n_frames == 6
     assert (out / "spin.mp4").read_bytes()[4:8] == b"ftyp"
+    coloured = cli(tmp_path, "export", approval_id, "--preset", "ebay", "--preset", "amazon",
+                   "--preset", "cutout", "--background", "#203040", "--out", str(tmp_path / "coloured"))
+    assert coloured.returncode == 0, coloured.stderr
+    assert "Amazon main image" in coloured.stderr and "pure white" in coloured.stderr  # a note, not a refusal
+    corner = np.asarray(Image.open(tmp_path / "coloured" / "ebay" / "front.jpg").convert("RGB"))[:8, :8]
+    assert np.abs(corner.astype(int) - [0x20, 0x30, 0x40]).max() <= 2
+    assert Image.open(tmp_path / "coloured" / "cutout" / "front.png").getpixel((0, 0))[3] == 0
     missing = cli(tmp_path, "export", "no-such-product", "--preset", "ebay")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr

@@ -14,7 +14,18 @@ from viewgen import export
 from viewgen.cutout import cutout
 from viewgen.domain import GenerationRequest, ViewType
 from viewgen.errors import InvalidInput
-from viewgen.presets import PRESETS, TRANSPARENT, WHITE, Preset, get_preset, preset_names, resolve_presets
+from viewgen.presets import (
+    PRESETS,
+    TRANSPARENT,
+    WHITE,
+    Preset,
+    background_warnings,
+    get_preset,
+    parse_background,
+    preset_names,
+    resolve_presets,
+    with_background,
+)
 from viewgen.providers.offline.generator import OfflineGenerator
 from viewgen.providers.offline.model import build_model
 from viewgen.providers.offline.render import build_scene, render_view
@@ -245,3 +256,108 @@ def test_an_empty_picture_has_nothing_to_cut_out() -> None:
     Image.new("RGB", (120, 120), (230, 230, 230)).save(out, format="PNG")
     with pytest.raises(InvalidInput):
         cutout(out.getvalue())
+
+
+# --------------------------------------------------------------------------- any background
+
+
+def test_a_background_is_read_from_what_a_person_types() -> None:
+    assert parse_background("#f5f5f0") == "#F5F5F0"
+    assert parse_background(" F5F5F0 ") == "#F5F5F0"
+    assert parse_background("#abc") == "#AABBCC"
+    assert parse_background("White") == WHITE
+    assert parse_background("studio") == "studio"
+    for bad in ("#12345", "#GGGGGG", "red", "", "#1234567", "rgb(1,2,3)"):
+        with pytest.raises(InvalidInput) as err:
+            parse_background(bad)
+        assert "#RRGGBB" in err.value.user_message
+    with pytest.raises(InvalidInput) as err:
+        parse_background("transparent")
+    assert "cut-out" in err.value.user_message
+
+
+def test_a_chosen_background_replaces_only_opaque_ones() -> None:
+    chosen = with_background(resolve_presets(["amazon", "instagram-story", "cutout", "original"]), "#102030")
+    by_name = {p.name: p for p in chosen}
+    assert by_name["amazon"].background == "#102030" and by_name["instagram-story"].background == "#102030"
+    assert by_name["cutout"].background == TRANSPARENT
+    assert by_name["original"] == get_preset("original")
+    assert "background #102030" in by_name["amazon"].describe()
+    # Amazon's main image must be pure white: the person is told
+    warnings = background_warnings(chosen)
+    assert len(warnings) == 1 and "Amazon main image" in warnings[0] and "pure white" in warnings[0]
+    assert background_warnings(with_background(resolve_presets(["amazon"]), "white")) == []
+    assert with_background(chosen, None) == chosen
+    # a preset given as such is kept, not swapped for the table's row of that name
+    assert resolve_presets([by_name["amazon"], "ebay"])[0].background == "#102030"
+
+
+def test_a_set_on_a_hex_background(offline_front: bytes) -> None:
+    images = {ViewType.FRONT: offline_front, ViewType.TOP: offline_front}
+    light = "#F5E6CC"
+    rendered = export.render_set(images, ["etsy-4x3", "cutout", "original"], background=light, workers=2)
+    assert [(i.preset.name, i.view) for i in rendered] == [
+        ("etsy-4x3", ViewType.FRONT), ("etsy-4x3", ViewType.TOP), ("cutout", ViewType.FRONT),
+        ("cutout", ViewType.TOP), ("original", ViewType.FRONT), ("original", ViewType.TOP)]
+    colour = np.array([0xF5, 0xE6, 0xCC])
+    etsy = rendered[0]
+    check_preset_file(etsy.data, etsy.preset, (SIZE, SIZE))
+    arr = np.asarray(decode(etsy.data).convert("RGB")).astype(int)
+    for corner in (arr[:8, :8], arr[:8, -8:], arr[-8:, :8], arr[-8:, -8:]):
+        assert np.abs(corner - colour).max() <= 2  # JPEG keeps a flat colour within a level or two
+    product = np.abs(arr - colour).max(axis=-1) > 110
+    ys, xs = np.nonzero(product)
+    W, H = decode(etsy.data).size
+    assert abs(max((xs.max() - xs.min() + 1) / W, (ys.max() - ys.min() + 1) / H) - 0.80) <= 0.03
+    assert not (product[0].any() or product[-1].any() or product[:, 0].any() or product[:, -1].any())
+    # the transparent cut-out stays transparent; the original stays as generated
+    check_preset_file(rendered[2].data, rendered[2].preset, (SIZE, SIZE))
+    original = np.asarray(decode(rendered[4].data).convert("RGB"))
+    assert np.array_equal(original, np.asarray(decode(offline_front).convert("RGB")))
+    # a dark hex on a lossless PNG is exact
+    dark = Preset("d", "Dark", (600, 600), WHITE, 0.8, "PNG")
+    item = export.render_set(images, [dark], background="#102030")[0]
+    assert decode(item.data).getpixel((0, 0))[:3] == (0x10, 0x20, 0x30)
+
+
+def test_a_bad_background_renders_nothing(offline_front: bytes) -> None:
+    with pytest.raises(InvalidInput) as err:
+        export.export_set({ViewType.FRONT: offline_front}, ["amazon"], background="#12G")
+    assert "“#12G” is not a colour" in err.value.user_message
+
+
+# --------------------------------------------------------------------------- fast and the same
+
+
+def test_the_original_is_relabelled_without_touching_its_pixels(offline_front: bytes) -> None:
+    item = export.render_preset(offline_front, get_preset("original"), view=ViewType.FRONT)
+    assert item.encodes == 0 and item.size == (SIZE, SIZE)
+    check_preset_file(item.data, get_preset("original"), (SIZE, SIZE))
+    assert np.array_equal(np.asarray(decode(item.data)), np.asarray(decode(offline_front)))
+    assert b"viewgen:model" not in item.data  # the renderer's private text is left out
+    # a damaged PNG is not passed through: it is decoded, and refused
+    broken = offline_front[:60] + bytes([offline_front[60] ^ 0xFF]) + offline_front[61:]
+    with pytest.raises(InvalidInput):
+        export.render_preset(broken, get_preset("original"))
+
+
+def test_alike_presets_share_one_rendering_and_the_order_is_the_tables(offline_front: bytes) -> None:
+    images = {ViewType.FRONT: offline_front, ViewType.BOTTOM: offline_front}
+    rendered = export.render_set(images, ["etsy", "amazon-additional", "cutout"], workers=2)
+    assert [i.preset.name for i in rendered] == ["amazon-additional"] * 2 + ["etsy"] * 2 + ["cutout"] * 2
+    assert rendered[0].data == rendered[2].data  # same canvas, fill, shadow, format and cap
+    assert export.render_set(images, ["etsy", "cutout"], workers=1)[0].data == rendered[2].data
+
+
+def test_the_highest_quality_that_fits_is_chosen(offline_front: bytes) -> None:
+    roomy = Preset("q", "Q", (1200, 1200), WHITE, 0.85, "JPEG", 95, 10 * 1024 * 1024)
+    image = export.frame_cutout(cutout(offline_front), roomy)
+    sizes = {}
+    for quality in range(50, 96):
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=quality, icc_profile=export.srgb_profile())
+        sizes[quality] = out.tell()
+    cap = (sizes[80] + sizes[81]) // 2  # 80 fits, 81 does not
+    tight = Preset("q", "Q", (1200, 1200), WHITE, 0.85, "JPEG", 95, cap)
+    item = export.render_preset(offline_front, tight)
+    assert len(item.data) == sizes[80] and 1 < item.encodes <= 7

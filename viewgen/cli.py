@@ -217,10 +217,17 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """``export APPROVAL_ID --preset NAME ...``: each view for each preset, written as
-    ``OUT/<preset>/<view>.<ext>``; ``--spin`` adds the 360° spin; ``--list-presets``."""
+    """``export APPROVAL_ID --preset NAME ... [--background '#RRGGBB']``: each view for
+    each preset, written as ``OUT/<preset>/<view>.<ext>``; ``--spin`` adds the 360° spin;
+    ``--list-presets``. A bad preset or background is refused before anything is written."""
     from viewgen import export
-    from viewgen.presets import DEFAULT_PRESETS, PRESETS, resolve_presets
+    from viewgen.presets import (
+        DEFAULT_PRESETS,
+        PRESETS,
+        background_warnings,
+        resolve_presets,
+        with_background,
+    )
 
     if args.list_presets:
         if args.json:
@@ -232,7 +239,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not args.approval_id:
         raise ViewgenError("Name the product to export (its approval id), or use --list-presets.")
-    presets = resolve_presets(args.preset or DEFAULT_PRESETS)
+    presets = with_background(resolve_presets(args.preset or DEFAULT_PRESETS), args.background)
+    for warning in background_warnings(presets):
+        print(f"note: {warning}", file=sys.stderr)
     studio = _studio(settings)
     user = _cli_user(studio, args.user)
     approval = studio.get(user, args.approval_id)
@@ -273,6 +282,9 @@ def _register_export(sub: argparse._SubParsersAction) -> None:
     exp.add_argument("approval_id", nargs="?")
     exp.add_argument("--preset", action="append", metavar="NAME",
                      help="a preset (repeatable; default amazon, shopify, instagram-4x5, cutout)")
+    exp.add_argument("--background", metavar="COLOUR",
+                     help="behind the product in every preset with an opaque background: a hex "
+                          "colour (#RRGGBB), white or studio (the cut-out stays transparent)")
     exp.add_argument("--list-presets", action="store_true", help="list the presets and their rules")
     exp.add_argument("--spin", action="store_true", help="also write spin.webp, spin.gif and spin.mp4")
     exp.add_argument("--frames", type=int, default=36, help="frames of an offline product's spin")

@@ -25,16 +25,17 @@ import io
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+import cv2
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from viewgen import imaging
 from viewgen.errors import InvalidInput
 
 OFFLINE_META_KEY = "viewgen:model"
 SEGMENT_MAX_SIDE = 512
-_EIGHT = ndimage.generate_binary_structure(2, 2)
+#: the 8-connected neighbourhood, for OpenCV's morphology
+_SQUARE = np.ones((3, 3), np.uint8)
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,22 @@ class Cutout:
         return Image.fromarray(self.rgba, "RGBA")
 
     @cached_property
+    def premultiplied_array(self) -> np.ndarray:
+        """The pixels premultiplied by alpha, (h, w, 4) uint8, for resizing without
+        dark fringes (made once per cut-out; read-only)."""
+        alpha = np.ascontiguousarray(self.rgba[..., 3])
+        rgb = cv2.cvtColor(self.rgba, cv2.COLOR_RGBA2RGB)
+        out = cv2.cvtColor(cv2.multiply(rgb, cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB), scale=1 / 255),
+                           cv2.COLOR_RGB2RGBA)
+        out[..., 3] = alpha
+        out.flags.writeable = False
+        return out
+
+    @cached_property
     def premultiplied(self) -> Image.Image:
-        """The pixels as premultiplied ``RGBa``, for resizing without dark fringes (made
-        once per cut-out; treat as read-only)."""
-        return self.image().convert("RGBa")
+        """The same as a Pillow ``RGBa`` image (treat as read-only)."""
+        array = self.premultiplied_array
+        return Image.frombuffer("RGBa", self.size, array.tobytes(), "raw", "RGBa", 0, 1)
 
 
 def cutout(data: bytes) -> Cutout:
@@ -71,70 +84,120 @@ def cutout(data: bytes) -> Cutout:
 def _cutout(data: bytes) -> Cutout:
     image = imaging.open_png(data)
     meta = (getattr(image, "text", None) or image.info or {}).get(OFFLINE_META_KEY)
-    has_alpha = "A" in image.getbands() or "transparency" in image.info
-    rgba = np.asarray(image.convert("RGBA"))
-    rgb = np.ascontiguousarray(rgba[..., :3])
-    if has_alpha:
+    if "A" in image.getbands() or "transparency" in image.info:
+        rgba = np.asarray(image.convert("RGBA"))
         alpha = rgba[..., 3]
         if int(alpha.min()) < 250 and int(alpha.max()) > 0:
-            return _crop(rgba.copy(), "alpha")
+            return _crop(rgba.copy(), (0, 0), "alpha")
+        rgb = np.ascontiguousarray(rgba[..., :3])
+    else:
+        rgb = np.ascontiguousarray(np.asarray(image.convert("RGB")))
     if meta is not None:
-        clear = _offline_backdrop(rgb)
-        if clear is not None:
-            return _crop(_matte(rgb, ~clear, clear, band=2), "backdrop")
-    prior = _segment(rgb)
+        found = _offline_backdrop(rgb, margin=_margin(2))
+        if found is not None:
+            clear, (x0, y0) = found
+            h, w = clear.shape
+            return _crop(_matte(rgb[y0:y0 + h, x0:x0 + w], ~clear, clear, band=2), (x0, y0), "backdrop",
+                         source=rgb)
     band = 3
-    solid = ndimage.binary_erosion(prior, _EIGHT, iterations=band, border_value=0)
-    clear = ~ndimage.binary_dilation(prior, _EIGHT, iterations=band)
-    return _crop(_matte(rgb, prior, clear, band=band, solid=solid), "segmented")
+    prior = _segment(rgb)
+    x0, y0, x1, y1 = _grow(imaging.bbox(prior), _margin(band), rgb.shape)
+    prior = np.ascontiguousarray(prior[y0:y1, x0:x1])
+    solid = _erode(prior, band)
+    clear = ~_dilate(prior, band)
+    return _crop(_matte(rgb[y0:y1, x0:x1], prior, clear, band=band, solid=solid), (x0, y0), "segmented",
+                 source=rgb)
+
+
+# --------------------------------------------------------------------------- regions
+#
+# Everything outside the product's bounding box is background, so the masks and the
+# matting are worked out only in that box grown by a margin: wider than the matting's
+# reach (the band, then the window around each band pixel), so inside the image the
+# results are those of working on the whole picture; at the picture's edges both
+# repeat the edge pixels.
+
+
+def _margin(band: int) -> int:
+    return 2 * band + 4
+
+
+def _grow(box: tuple[int, int, int, int] | None, margin: int, shape: tuple[int, ...]
+          ) -> tuple[int, int, int, int]:
+    if box is None:
+        raise InvalidInput("There is no product in this image to cut out.")
+    h, w = shape[:2]
+    x0, y0, x1, y1 = box
+    return max(0, x0 - margin), max(0, y0 - margin), min(w, x1 + margin), min(h, y1 + margin)
+
+
+def _dilate(mask: np.ndarray, iterations: int) -> np.ndarray:
+    """8-connected dilation; outside the array counts as empty."""
+    return cv2.dilate(mask.view(np.uint8), _SQUARE, iterations=iterations).view(bool)
+
+
+def _erode(mask: np.ndarray, iterations: int) -> np.ndarray:
+    """8-connected erosion; outside the array counts as empty (edges are eaten)."""
+    return cv2.erode(mask.view(np.uint8), _SQUARE, iterations=iterations,
+                     borderType=cv2.BORDER_CONSTANT, borderValue=0).view(bool)
 
 
 # --------------------------------------------------------------------------- silhouettes
 
 
-def _offline_backdrop(rgb: np.ndarray) -> np.ndarray | None:
-    """Where the offline renderer's backdrop (or its shadow on it) shows, or None when
-    the image is not on that backdrop (resized or edited since it was rendered)."""
+def _offline_backdrop(rgb: np.ndarray, *, margin: int
+                      ) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """Where the offline renderer's backdrop (or its shadow on it) shows, in the
+    product's box grown by ``margin`` (the mask and the box's top-left corner), or None
+    when the image is not on that backdrop (resized or edited since it was rendered)."""
     from viewgen.providers.offline.render import background
 
     h, w = rgb.shape[:2]
-    rows = (np.asarray(background((w, h)))[:, 0, :] * 255.0 + 0.5).astype(np.uint8)  # (h, 3)
+    rows = np.ascontiguousarray(
+        (np.asarray(background((1, h)))[:, 0, :] * 255.0 + 0.5).astype(np.uint8))  # (h, 3)
     corners = [rgb[0, 0], rgb[0, -1], rgb[-1, 0], rgb[-1, -1]]
     expect = [rows[0], rows[0], rows[-1], rows[-1]]
     if any(np.abs(c.astype(int) - e.astype(int)).max() > 2 for c, e in zip(corners, expect, strict=True)):
         return None
-    packed = _pack(rgb)
-    clear = packed == _pack(rows)[:, None]  # untouched backdrop, most of the image
-    ys, xs = np.nonzero(~clear)
-    bg = rows.astype(np.float32)[ys]
-    pix = rgb[ys, xs].astype(np.float32)
-    k = pix.sum(axis=-1) / bg.sum(axis=-1)  # darkening factor if this were backdrop
-    resid = np.abs(pix - bg * k[:, None]).max(axis=-1)
-    clear[ys, xs] = (resid <= 1.6) & (k >= 0.5) & (k <= 1.004)
+    untouched = _pack(rgb) == _pack(rows[:, None, :])  # most of the image
+    x0, y0, x1, y1 = _grow(_mask_box(~untouched), margin, rgb.shape)
+    clear = untouched[y0:y1, x0:x1]
+    pix = rgb[y0:y1, x0:x1].astype(np.float32)
+    bg = rows[y0:y1, None, :].astype(np.float32)
+    k = (pix[..., 0] + pix[..., 1] + pix[..., 2]) / (bg[..., 0] + bg[..., 1] + bg[..., 2])
+    resid = np.abs(pix - bg * k[..., None])  # darkening factor k, if this were backdrop
+    resid = np.maximum(np.maximum(resid[..., 0], resid[..., 1]), resid[..., 2])
+    clear = clear | ((resid <= 1.6) & (k >= 0.5) & (k <= 1.004))
     # specks: shading that happens to cross the backdrop's hue inside the product
-    labels, n = ndimage.label(clear)
-    if n > 1:
-        sizes = np.bincount(labels.ravel())
-        border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-        keep = sizes >= max(24, int(0.00005 * h * w))
-        keep[border] = True
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(clear.view(np.uint8), connectivity=4)
+    if n > 2:
+        left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+        right = left + stats[:, cv2.CC_STAT_WIDTH]
+        bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
+        # touching the box's edge means joined to the backdrop around the product
+        edge = (left == 0) | (top == 0) | (right == clear.shape[1]) | (bottom == clear.shape[0])
+        keep = (stats[:, cv2.CC_STAT_AREA] >= max(24, int(0.00005 * h * w))) | edge
         keep[0] = False
         clear = keep[labels]
     product = ~clear
-    labels, n = ndimage.label(product, structure=_EIGHT)
-    if n == 0:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(product.view(np.uint8), connectivity=8)
+    if n <= 1:
         raise InvalidInput("There is no product in this image to cut out.")
-    sizes = np.bincount(labels.ravel())
+    sizes = stats[:, cv2.CC_STAT_AREA].copy()
     sizes[0] = 0
     keep = sizes >= max(12, int(0.02 * sizes.max()))
     keep[0] = False
-    return ~keep[labels]
+    return ~keep[labels], (x0, y0)
 
 
 def _pack(rgb: np.ndarray) -> np.ndarray:
-    """RGB uint8 as one uint32 per pixel, for fast equality tests."""
-    c = rgb.astype(np.uint32)
-    return (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]
+    """RGB uint8 (..., w, 3) as one uint32 per pixel (..., w), for fast equality tests."""
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2RGBA).view(np.uint32)[..., 0]
+
+
+def _mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+    return None if w == 0 or h == 0 else (x, y, x + w, y + h)
 
 
 def _segment(rgb: np.ndarray) -> np.ndarray:
@@ -157,18 +220,16 @@ def _segment(rgb: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- matting
 
 
-def _neighbours(rgb: np.ndarray, where: np.ndarray, ys: np.ndarray, xs: np.ndarray, radius: int
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """For pixels (``ys``, ``xs``): the mean colour of the ``where`` pixels in the
-    (2 * radius + 1)² square around each, and how many there were."""
-    h, w = where.shape
-    d = np.arange(-radius, radius + 1)
-    yy = np.clip(ys[:, None, None] + d[None, :, None], 0, h - 1)
-    xx = np.clip(xs[:, None, None] + d[None, None, :], 0, w - 1)
-    weight = where[yy, xx].astype(np.float32)  # (n, k, k)
-    count = weight.sum(axis=(1, 2))
-    total = (rgb[yy, xx].astype(np.float32) * weight[..., None]).sum(axis=(1, 2))
-    return total / np.maximum(count, 1e-6)[:, None], count
+def _window_means(rgb: np.ndarray, where: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every pixel: the summed colour of the ``where`` pixels in the
+    (2 * radius + 1)² square around it, and how many there were (the image's edge
+    pixels repeat beyond it)."""
+    size = (2 * radius + 1, 2 * radius + 1)
+    weight = where.astype(np.float32)
+    total = cv2.boxFilter(rgb.astype(np.float32) * weight[..., None], -1, size, normalize=False,
+                          borderType=cv2.BORDER_REPLICATE)
+    count = cv2.boxFilter(weight, -1, size, normalize=False, borderType=cv2.BORDER_REPLICATE)
+    return total, count
 
 
 def _matte(rgb: np.ndarray, product: np.ndarray, clear: np.ndarray, *, band: int,
@@ -178,7 +239,7 @@ def _matte(rgb: np.ndarray, product: np.ndarray, clear: np.ndarray, *, band: int
     and background colours, and the colour decontaminated to the product's."""
     h, w = rgb.shape[:2]
     if solid is None:
-        solid = product & ~ndimage.binary_dilation(clear, _EIGHT, iterations=band)
+        solid = product & ~_dilate(np.ascontiguousarray(clear), band)
     unknown = ~solid & ~clear
     out = np.empty((h, w, 4), dtype=np.uint8)
     out[..., :3] = rgb
@@ -187,8 +248,11 @@ def _matte(rgb: np.ndarray, product: np.ndarray, clear: np.ndarray, *, band: int
     if len(ys):
         radius = band + 1
         pix = rgb[ys, xs].astype(np.float32)
-        fg, n_fg = _neighbours(rgb, solid, ys, xs, radius)
-        bg, n_bg = _neighbours(rgb, clear, ys, xs, radius)
+        fg_total, fg_count = _window_means(rgb, solid, radius)
+        bg_total, bg_count = _window_means(rgb, clear, radius)
+        n_fg, n_bg = fg_count[ys, xs], bg_count[ys, xs]
+        fg = fg_total[ys, xs] / np.maximum(n_fg, 1e-6)[:, None]
+        bg = bg_total[ys, xs] / np.maximum(n_bg, 1e-6)[:, None]
         d = fg - bg
         contrast = (d * d).sum(axis=-1)
         a = np.clip(((pix - bg) * d).sum(axis=-1) / np.maximum(contrast, 1e-6), 0.0, 1.0)
@@ -202,14 +266,19 @@ def _matte(rgb: np.ndarray, product: np.ndarray, clear: np.ndarray, *, band: int
     return out
 
 
-def _crop(rgba: np.ndarray, method: str) -> Cutout:
+def _crop(rgba: np.ndarray, origin: tuple[int, int], method: str, *, source: np.ndarray | None = None
+          ) -> Cutout:
+    """The cut-out of ``rgba``, a part of the source image whose top-left corner sat at
+    ``origin`` (``source`` is that image, when ``rgba`` is only a part of it)."""
     alpha = rgba[..., 3]
     box = imaging.bbox(alpha > 0)
     if box is None:
         raise InvalidInput("There is no product in this image to cut out.")
     x0, y0, x1, y1 = box
-    return Cutout(rgba=np.ascontiguousarray(rgba[y0:y1, x0:x1]), box=box,
-                  source_size=(int(rgba.shape[1]), int(rgba.shape[0])), method=method)
+    ox, oy = origin
+    full = source if source is not None else rgba
+    return Cutout(rgba=np.ascontiguousarray(rgba[y0:y1, x0:x1]), box=(x0 + ox, y0 + oy, x1 + ox, y1 + oy),
+                  source_size=(int(full.shape[1]), int(full.shape[0])), method=method)
 
 
 def cutout_png(data: bytes) -> bytes:

@@ -10,13 +10,16 @@ The sources beside each row are the pages its numbers were checked against; they
 vendors' own help pages where one was reachable, otherwise guides quoting them.
 ``PRESETS`` is the whole table; ``get_preset`` and ``resolve_presets`` turn names
 typed by a person into presets, or raise ``InvalidInput`` saying which names exist.
+``parse_background`` reads a background a person typed (white, studio or a hex colour)
+and ``with_background`` puts it behind the product in every preset that has an opaque
+background (the transparent cut-out stays transparent, the original as generated).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from viewgen.errors import InvalidInput
 
@@ -27,6 +30,7 @@ STUDIO = "studio"
 STUDIO_HEX = "#E6E3DB"
 FORMATS = ("JPEG", "PNG", "WEBP")
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_SHORT_HEX = re.compile(r"^#?([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
 MB = 1024 * 1024
 
 
@@ -45,6 +49,8 @@ class Preset:
     max_bytes: int = 10 * MB
     shadow: bool = False
     note: str = ""
+    #: the marketplace's rules ask for this exact background (Amazon's main image)
+    required_background: str | None = None
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -83,7 +89,7 @@ class Preset:
         fill = f", product {round(self.fill * 100)}% of the frame" if self.fill else ""
         shadow = ", soft contact shadow" if self.shadow else ""
         background = {WHITE: "pure white", TRANSPARENT: "transparent", STUDIO: "studio grey"}.get(
-            self.background, self.background)
+            self.background, f"background {self.background}")
         return f"{size}, {background}{fill}{shadow}, {self.format}, at most {self.max_bytes // MB} MB"
 
 
@@ -95,7 +101,7 @@ PRESETS: tuple[Preset, ...] = (
     # https://www.productpolish.ai/blog/glossar/main-image
     # https://m.zixin.com.cn/doc/7441306.html (a copy of Seller Central's "Adding Images")
     Preset("amazon", "Amazon main image", (2000, 2000), WHITE, 0.85, "JPEG", 90, 10 * MB,
-           note="Pure white, product fills 85% of the frame, JPEG"),
+           note="Pure white, product fills 85% of the frame, JPEG", required_background=WHITE),
     # Amazon additional images: same technical rules, background free; white with a
     # contact shadow reads as a studio shot. 10 MB cap per the seller checklist.
     # https://clawhub.ai/api/v1/skills/amazon-seller-central/file?path=templates%2Fimage-checklist.txt
@@ -152,11 +158,72 @@ def get_preset(name: str) -> Preset:
 
 
 def resolve_presets(names: Iterable[str | Preset]) -> list[Preset]:
-    """Presets for the given names, in table order without repeats; at least one."""
-    wanted = {p.name if isinstance(p, Preset) else get_preset(p).name for p in names}
-    if not wanted:
+    """Presets for the given names, in table order without repeats; at least one. A
+    ``Preset`` given as such is kept as it is (a table row with another background, or
+    a preset of one's own, which follows the table's)."""
+    given: dict[str, Preset] = {}
+    for item in names:
+        preset = item if isinstance(item, Preset) else get_preset(item)
+        given.setdefault(preset.name, preset)
+    if not given:
         raise InvalidInput("Choose at least one export preset.")
-    return [p for p in PRESETS if p.name in wanted]
+    order = {p.name: i for i, p in enumerate(PRESETS)}
+    return sorted(given.values(), key=lambda p: order.get(p.name, len(order)))
 
 
-__all__ = ["DEFAULT_PRESETS", "PRESETS", "Preset", "get_preset", "preset_names", "resolve_presets"]
+#: the backgrounds a person can name instead of typing a hex colour
+BACKGROUND_NAMES = {"white": WHITE, "studio": STUDIO, "studio grey": STUDIO, "studio gray": STUDIO}
+
+
+def parse_background(value: str) -> str:
+    """A background a person typed, as a preset holds it: ``#RRGGBB`` (from ``#RRGGBB``,
+    ``RRGGBB`` or ``#RGB``, any case) or ``studio``; ``InvalidInput`` otherwise."""
+    text = " ".join(str(value).split()).lower()
+    if text in BACKGROUND_NAMES:
+        return BACKGROUND_NAMES[text]
+    if text == TRANSPARENT:
+        raise InvalidInput("Only the cut-out preset is transparent (JPEG files cannot be): choose "
+                           "white, studio or a hex colour such as #F5F5F0 for the background.")
+    match = _SHORT_HEX.match(text)
+    if match is None:
+        shown = str(value).strip() or "an empty value"
+        raise InvalidInput(f"“{shown}” is not a colour: type a hex colour as #RRGGBB (such as #F5F5F0), "
+                           "or white or studio.")
+    digits = match.group(1)
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    return "#" + digits.upper()
+
+
+def with_background(presets: Iterable[Preset], background: str | None) -> list[Preset]:
+    """The presets with ``background`` (anything ``parse_background`` reads; None keeps
+    each preset's own) behind the product in each one that has an opaque background;
+    the transparent cut-out and the original (as generated) are left as they are."""
+    presets = list(presets)
+    if background is None:
+        return presets
+    colour = parse_background(background)
+    return [replace(p, background=colour) if p.fill is not None and p.background != TRANSPARENT else p
+            for p in presets]
+
+
+def background_warnings(presets: Iterable[Preset]) -> list[str]:
+    """A sentence for each preset whose marketplace asks for another background."""
+    return [f"{p.label}: the marketplace asks for "
+            f"{'pure white' if p.required_background == WHITE else p.required_background} "
+            "behind the product, so this file may be refused there."
+            for p in presets if p.required_background and p.background != p.required_background]
+
+
+__all__ = [
+    "BACKGROUND_NAMES",
+    "DEFAULT_PRESETS",
+    "PRESETS",
+    "Preset",
+    "background_warnings",
+    "get_preset",
+    "parse_background",
+    "preset_names",
+    "resolve_presets",
+    "with_background",
+]

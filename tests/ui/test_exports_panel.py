@@ -97,3 +97,34 @@ def test_a_provider_products_spin_says_a_side_is_missing() -> None:
     page = at.get("iframe")[0].proto.srcdoc
     assert page.count('class="f"') == 3
     assert "3 of 4 sides" in page and "Front" in page and "Back" in page
+
+
+def test_a_custom_hex_background_is_previewed_or_refused_clearly(mug_views) -> None:
+    at = run(mug_views)
+    assert at.selectbox(key="t_background").value == "preset"
+    at.selectbox(key="t_background").select("custom").run()
+    assert not at.exception
+    assert at.text_input(key="t_background_hex").value == "#F5F5F0"
+    assert any("background #F5F5F0" in c for c in captions(at))
+    # Amazon's main image must be pure white: said, not hidden
+    assert any("Amazon main image" in w.value and "pure white" in w.value for w in at.warning)
+
+    at.text_input(key="t_background_hex").input("#12G45").run()
+    assert not at.exception
+    assert any("“#12G45” is not a colour" in e.value and "#RRGGBB" in e.value for e in at.error)
+    # nothing previewed or offered
+    assert not at.get("image")
+    assert not any(b.proto.label.startswith("Download set") for b in at.get("download_button"))
+
+    at.text_input(key="t_background_hex").input("203040").run()
+    assert not at.error
+    assert any("background #203040" in c for c in captions(at))
+    assert len(at.get("image")) == 1
+    assert "Download set · 20 images" in [b.proto.label for b in at.get("download_button")]
+
+    at.selectbox(key="t_background").select("studio").run()
+    assert any("studio grey" in c for c in captions(at)) and len(at.warning) == 1
+    at.selectbox(key="t_background").select("white").run()
+    assert not at.warning
+    cutout_only = at.multiselect(key="t_presets").set_value(["cutout"]).run()
+    assert any("transparent" in c for c in captions(cutout_only))

@@ -1,12 +1,15 @@
 """The exports panel shown on the Done step and in History: layout only.
 
-Choose marketplace presets, preview one preset on one view, "Download set" (a ZIP
-with a folder per preset, made by ``viewgen.export.export_set`` when clicked), and
-the 360° spin: drag or slide to turn it, download it as an animated WebP, a GIF or
-an MP4. Offline products turn through the renderer (36 frames); a provider's
-product turns through its front, side and back views and says which side is missing.
-Widget keys are ``<key>_presets``, ``<key>_preview``, ``<key>_preview_view`` and
-``<key>_spin`` (the spin is rendered only once asked for).
+Choose marketplace presets and the background behind the product (each preset's own,
+pure white, studio grey or any hex colour typed as #RRGGBB; a bad one is refused with
+a message and nothing is previewed or offered), preview one preset on one view,
+"Download set" (a ZIP with a folder per preset, made by ``viewgen.export.export_set``
+when clicked), and the 360° spin: drag or slide to turn it, download it as an animated
+WebP, a GIF or an MP4. Offline products turn through the renderer (36 frames); a
+provider's product turns through its front, side and back views and says which side
+is missing. Widget keys are ``<key>_presets``, ``<key>_background``,
+``<key>_background_hex``, ``<key>_preview``, ``<key>_preview_view`` and ``<key>_spin``
+(the spin is rendered only once asked for).
 """
 
 from __future__ import annotations
@@ -19,18 +22,48 @@ import streamlit as st
 from viewgen import export
 from viewgen.domain import STORED_VIEWS, Approval, ExtractedFeatures, User, ViewType
 from viewgen.errors import ViewgenError
-from viewgen.presets import DEFAULT_PRESETS, PRESETS, get_preset, resolve_presets
+from viewgen.presets import (
+    DEFAULT_PRESETS,
+    PRESETS,
+    background_warnings,
+    parse_background,
+    resolve_presets,
+    with_background,
+)
 from viewgen.ui.spin import show_spin
 
 SPIN_FRAMES = 36
 SPIN_SIZE = 320
 _LABELS = {p.name: p.label for p in PRESETS}
+BACKGROUNDS = {"preset": "As each preset", "white": "Pure white", "studio": "Studio grey",
+               "custom": "Custom colour (hex)"}
+DEFAULT_HEX = "#F5F5F0"
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _preview(data: bytes, preset: str, view: str) -> tuple[bytes, tuple[int, int]]:
-    item = export.render_preset(data, get_preset(preset), view=ViewType(view))
+def _preview(data: bytes, preset: str, view: str, background: str | None) -> tuple[bytes, tuple[int, int]]:
+    chosen = with_background(resolve_presets([preset]), background)[0]
+    item = export.render_preset(data, chosen, view=ViewType(view))
     return item.data, item.size
+
+
+def _background(key: str) -> tuple[bool, str | None]:
+    """The background chosen (None: each preset's own) and whether it can be used."""
+    choice = st.selectbox("Background", list(BACKGROUNDS), format_func=BACKGROUNDS.__getitem__,
+                          key=f"{key}_background",
+                          help="Behind the product in every preset with an opaque background; "
+                               "the transparent cut-out stays transparent, the original as generated.")
+    if choice == "preset":
+        return True, None
+    if choice != "custom":
+        return True, choice
+    typed = st.text_input("Hex colour", value=DEFAULT_HEX, key=f"{key}_background_hex",
+                          placeholder=DEFAULT_HEX, help="Six hex digits: #RRGGBB (#RGB works too).")
+    try:
+        return True, parse_background(typed)
+    except ViewgenError as exc:
+        st.error(exc.user_message, icon=":material/palette:")
+        return False, None
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -77,30 +110,10 @@ def exports_panel(images: Mapping[ViewType, bytes], *, name: str, key: str,
     if not chosen:
         st.caption("Choose at least one preset to preview and download.")
     else:
-        presets = resolve_presets(chosen)
-        left, right = st.columns(2)
-        shown = left.selectbox("Preview", [p.name for p in presets], format_func=lambda n: _LABELS[n],
-                               key=f"{key}_preview")
-        view = right.selectbox("View", [v.value for v in views],
-                               format_func=lambda v: ViewType(v).label, key=f"{key}_preview_view")
-        preset = get_preset(shown)
-        try:
-            data, size = _preview(images[ViewType(view)], shown, view)
-        except ViewgenError as exc:
-            st.error(exc.user_message, icon=":material/error:")
-        else:
-            st.image(data, caption=f"{preset.label} · {size[0]}×{size[1]} · {len(data) / 1024:.0f} KB",
-                     width=320)
-            st.caption(preset.describe())
-
-        def bundle() -> bytes:
-            return export.export_set(images, chosen, features=features, extra=info or {})
-
-        count = len(presets) * len(views)
-        st.download_button(f"Download set · {count} images", data=bundle, on_click="ignore",
-                           file_name=f"{name}-export.zip", mime="application/zip",
-                           key=f"{key}_download_set", icon=":material/folder_zip:", type="primary",
-                           width="stretch")
+        usable, background = _background(key)
+        if usable:
+            _preview_and_download(images, views, chosen, background, name=name, key=key,
+                                  features=features, info=info)
 
     if not st.toggle("Show the 360° spin", key=f"{key}_spin",
                      help="Drag the picture or the slider to turn the product."):
@@ -122,6 +135,37 @@ def exports_panel(images: Mapping[ViewType, bytes], *, name: str, key: str,
     three.download_button("MP4", data=lambda: export.spin_mp4(frames), on_click="ignore",
                           file_name=f"{name}-spin.mp4", mime="video/mp4", key=f"{key}_spin_mp4",
                           icon=":material/movie:", width="stretch")
+
+
+def _preview_and_download(images: Mapping[ViewType, bytes], views: Sequence[ViewType], chosen: Sequence[str],
+                          background: str | None, *, name: str, key: str,
+                          features: ExtractedFeatures | None, info: dict | None) -> None:
+    presets = with_background(resolve_presets(chosen), background)
+    for warning in background_warnings(presets):
+        st.warning(warning, icon=":material/warning:")
+    left, right = st.columns(2)
+    shown = left.selectbox("Preview", [p.name for p in presets], format_func=lambda n: _LABELS[n],
+                           key=f"{key}_preview")
+    view = right.selectbox("View", [v.value for v in views],
+                           format_func=lambda v: ViewType(v).label, key=f"{key}_preview_view")
+    preset = next(p for p in presets if p.name == shown)
+    try:
+        data, size = _preview(images[ViewType(view)], shown, view, background)
+    except ViewgenError as exc:
+        st.error(exc.user_message, icon=":material/error:")
+    else:
+        st.image(data, caption=f"{preset.label} · {size[0]}×{size[1]} · {len(data) / 1024:.0f} KB",
+                 width=320)
+        st.caption(preset.describe())
+
+    def bundle() -> bytes:
+        return export.export_set(images, chosen, features=features, extra=info or {}, background=background)
+
+    count = len(presets) * len(views)
+    st.download_button(f"Download set · {count} images", data=bundle, on_click="ignore",
+                       file_name=f"{name}-export.zip", mime="application/zip",
+                       key=f"{key}_download_set", icon=":material/folder_zip:", type="primary",
+                       width="stretch")
 
 
 def approval_exports(studio, user: User, approval: Approval, *, key: str,
