@@ -64,7 +64,7 @@ def test_hero_asked_for_on_approval_is_charged_once_stored_and_in_the_revision(
     assert _hero_reservations(studio, member, final.id) == [(-studio.prices.hero, "committed")]
 
     hero_png = studio.view_images(member, final)[HERO]
-    assert Image.open(io.BytesIO(hero_png)).size == (1024, 1024)
+    assert Image.open(io.BytesIO(hero_png)).size == (studio.settings.image_size,) * 2
     assert hero_png != studio.view_images(member, final)[ViewType.FRONT]
     assert "three-quarter hero" in (final.prompt(HERO) or "")
 
