@@ -8,10 +8,12 @@ long generation does not hold up other requests. Images go out as short-lived si
 URLs: the blob store's own (Supabase Storage) or, for the local store, an app URL
 signed with HMAC (``viewgen.signing``) and served by ``GET /api/images/{key}``.
 
-``?wait=false`` on the routes that generate returns ``202 Accepted`` at once with a
-status URL (``GET /api/products/{id}``); it uses the ``wait`` keyword of the durable
-Studio (DBOS workflows) where the Studio has it, and for views the Studio's own view
-pool, which already runs a batch in the background.
+``?wait=false`` on every route that generates returns ``202 Accepted`` at once with a
+status URL (``GET /api/products/{id}``) once the request has been checked, charged and
+its durable workflow (DBOS) started: ``wait=False`` of the Studio's front and approval
+actions, ``Studio.start_views`` for views and regeneration. That URL's ``job``
+(``status.job_of``) reports the workflow's progress and, if it failed, why, as
+``{error, message}``; the product's views and features are there once it is done.
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ from pydantic import ValidationError
 
 from viewgen.api import errors as api_errors
 from viewgen.api import schemas as s
+from viewgen.api import status
 from viewgen.api.errors import InvalidFeatures, NotAvailable
 from viewgen.api.guard import Authenticator, BodyLimit, Caller, RateLimiter, body_limit_bytes
 from viewgen.blobs import check_key
 from viewgen.domain import ALL_VIEWS, OTHER_VIEWS, Approval, ExtractedFeatures, Status, ViewType
-from viewgen.errors import InvalidInput, PermissionDenied, ProviderError
+from viewgen.errors import IllegalTransition, InvalidInput, PermissionDenied, ProviderError
 from viewgen.settings import Settings
 from viewgen.signing import UrlSigner, load_secret
 from viewgen.workflow import Studio
@@ -152,7 +155,7 @@ class Api:
     def accepted(self, request: Request, approval: Approval) -> JSONResponse:
         path = f"/api/products/{approval.id}"
         body = s.Accepted(approvalId=approval.id, sessionId=approval.session_id,
-                          status=approval.status.value,
+                          status=approval.status.value, workflowId=approval.workflow_id,
                           statusUrl=str(request.base_url).rstrip("/") + path)
         return JSONResponse(body.model_dump(mode="json"), status_code=202,
                             headers={"Location": path})
@@ -251,13 +254,9 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
                                   wait: Wait = True) -> Any:
         who = api.who(bearer)
         before = studio.balance(who.user)
-        if not wait:
-            if accepts(studio.run_views, "wait"):
-                approval = studio.run_views(who.user, body.approvalId, body.views, wait=False)
-            else:  # the view pool already runs a batch in the background
-                studio.start_views(who.user, body.approvalId, body.views)
-                approval = studio.get(who.user, body.approvalId)
-            return api.accepted(request, approval)
+        if not wait:  # the batch is a durable workflow: start it and point at it
+            batch = studio.start_views(who.user, body.approvalId, body.views)
+            return api.accepted(request, studio.get(who.user, batch.approval_id))
         approval = studio.run_views(who.user, body.approvalId, body.views)
         if approval.view_errors and all(approval.key(v) is None for v in OTHER_VIEWS):
             # nothing landed (all refunded): the provider is the problem, say so
@@ -294,9 +293,8 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
     @app.get("/api/products/{approval_id}", response_model=s.Product, tags=["products"])
     def get_product(approval_id: str, request: Request, bearer: Bearer) -> Any:
         who = api.who(bearer)
-        approval = studio.get(who.user, approval_id)
-        revisions = studio.revisions(who.user, approval_id)
-        history = studio.history(who.user, approval_id)
+        found = status.read(studio, who.user, approval_id)  # one transaction
+        approval, revisions, history = found.approval, found.revisions, found.history
         features = approval.extracted_features
         return s.Product(
             id=approval.id, sessionId=approval.session_id, status=approval.status.value,
@@ -317,7 +315,8 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
                                             url=api.url(request, h.image_key),
                                             createdAt=h.created_at)
                             for h in history if h.view_type == ViewType.FRONT],
-            nextActions=api.next_actions(approval), createdAt=approval.created_at,
+            nextActions=api.next_actions(approval),
+            job=status.job_of(approval, found.calls), createdAt=approval.created_at,
             approvedAt=approval.approved_at, updatedAt=approval.updated_at)
 
     @app.post("/api/products/{approval_id}/regenerate", response_model=s.RegenerateResponse,
@@ -326,14 +325,12 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
                    wait: Wait = True) -> Any:
         who = api.who(bearer)
         before = studio.balance(who.user)
-        if not wait:
-            if accepts(studio.regenerate, "wait"):
-                approval = studio.regenerate(who.user, approval_id, body.views, body.feedback,
-                                             wait=False)
-            else:  # the view pool already runs a batch in the background
-                studio.start_views(who.user, approval_id, body.views, feedback=body.feedback)
-                approval = studio.get(who.user, approval_id)
-            return api.accepted(request, approval)
+        if studio.get(who.user, approval_id).status != Status.COMPLETE:
+            raise IllegalTransition("Only a complete product can be regenerated; generate its "
+                                    "views first (POST /api/generate-additional-views).")
+        if not wait:  # what Studio.regenerate waits for, started and pointed at
+            batch = studio.start_views(who.user, approval_id, body.views, feedback=body.feedback)
+            return api.accepted(request, studio.get(who.user, batch.approval_id))
         revision = studio.regenerate(who.user, approval_id, body.views, body.feedback)
         approval = studio.get(who.user, approval_id)
         return s.RegenerateResponse(
