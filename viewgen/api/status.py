@@ -89,8 +89,25 @@ def read(studio: Studio, actor, approval_id: str) -> ProductRead:
     another person's product, as everywhere)."""
     with studio.repo.tx(actor) as tx:
         approval = tx.get_approval(approval_id)
+        calls = step_calls(tx, approval)
+        if _settled_since(approval, calls):
+            # on PostgreSQL each statement sees what was committed when it began: the
+            # step committed its call row and the product's new status together between
+            # the two reads, so read the product again to show both
+            approval = tx.get_approval(approval_id)
         return ProductRead(approval, tx.revisions_for(approval_id),
-                           tx.list_history(approval_id), step_calls(tx, approval))
+                           tx.list_history(approval_id), calls)
+
+
+def _settled_since(approval: Approval, calls: dict[str, Call]) -> bool:
+    wfid = approval.workflow_id or ""
+    action = action_of(wfid)
+    if action == "front":
+        return approval.status == S.FRONT_GENERATING and f"{wfid}:front" in calls
+    if action == "approve":
+        call = calls.get(f"{wfid}:features")
+        return approval.status == S.FRONT_REVIEW and call is not None and call.outcome == "ok"
+    return False  # a batch's views each commit alone; its last step settles the product
 
 
 def _error(outcome: str | None, message: str | None, fallback: str) -> s.ErrorOut:

@@ -156,3 +156,10 @@ def _admin_rollups(conn: Connection) -> None:
     from viewgen.store import rollups
 
     rollups.install(conn)  # tables, triggers, backfill, privileges, the two indexes
+
+
+@migration("0008_api_rate_limits")
+def _api_rate_limits(conn: Connection) -> None:
+    # the HTTP API's per-token rate limit moves from each process's memory into the
+    # database, so several uvicorn workers or API servers on one database share it
+    schema.api_rate_limits.create(conn, checkfirst=True)
