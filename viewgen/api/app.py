@@ -30,7 +30,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request, Security
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from viewgen.api import errors as api_errors
 from viewgen.api import schemas as s
@@ -198,11 +198,11 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
                 raise _no_async()
             return api.accepted(request, studio.start_front(who.user, **kwargs, wait=False))
         approval = studio.start_front(who.user, **kwargs)
-        return s.FrontViewResponse(
+        return _json(s.FrontViewResponse(
             approvalId=approval.id, sessionId=approval.session_id,
             status=approval.status.value,
             frontView=api.image(request, approval, ViewType.FRONT),
-            credits=api.credits(who, before))
+            credits=api.credits(who, before)))
 
     @app.post("/api/approve-front-view", response_model=s.ApproveResponse,
               responses={202: {"model": s.Accepted}}, tags=["seed"])
@@ -236,14 +236,14 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
         if not wait:
             return api.accepted(request, approval)
         features = approval.extracted_features
-        return s.ApproveResponse(
+        return _json(s.ApproveResponse(
             approvalId=approval.id, sessionId=approval.session_id,
             status=approval.status.value, approved=body.approved,
             extractedFeatures=features.public_json() if features and body.approved else None,
             frontView=None if body.approved else api.image(request, approval, ViewType.FRONT),
             credits=api.credits(who, before),
             nextPrice=(studio.prices.for_views(len(approval.missing_views)) if body.approved
-                       else 0))
+                       else 0)))
 
     @app.post("/api/generate-additional-views", response_model=s.ViewsResponse,
               responses={202: {"model": s.Accepted}}, tags=["seed"])
@@ -258,10 +258,10 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
         if approval.view_errors and all(approval.key(v) is None for v in OTHER_VIEWS):
             # nothing landed (all refunded): the provider is the problem, say so
             raise ProviderError(next(iter(approval.view_errors.values())))
-        return s.ViewsResponse(
+        return _json(s.ViewsResponse(
             approvalId=approval.id, status=approval.status.value,
             views=api.views(request, approval, OTHER_VIEWS),
-            viewErrors=approval.view_errors, credits=api.credits(who, before))
+            viewErrors=approval.view_errors, credits=api.credits(who, before)))
 
     # ------------------------------------------------------------------ around them
     @app.get("/api/products", response_model=s.ProductList, tags=["products"])
@@ -281,11 +281,11 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
         elif who.user.is_admin:
             filters["user_id"] = who.user.id  # an admin's own list unless they ask
         rows = studio.repo.list_approvals(who.user, **filters)
-        return s.ProductList(products=[
+        return _json(s.ProductList(products=[
             s.ProductSummary(id=a.id, status=a.status.value, inputText=a.input_text,
                              createdAt=a.created_at, updatedAt=a.updated_at,
                              url=f"/api/products/{a.id}")
-            for a in rows], limit=limit, offset=offset)
+            for a in rows], limit=limit, offset=offset))
 
     @app.get("/api/products/{approval_id}", response_model=s.Product, tags=["products"])
     def get_product(approval_id: str, request: Request, bearer: Bearer) -> Any:
@@ -293,7 +293,7 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
         found = status.read(studio, who.user, approval_id)  # one transaction
         approval, revisions, history = found.approval, found.revisions, found.history
         features = approval.extracted_features
-        return s.Product(
+        return _json(s.Product(
             id=approval.id, sessionId=approval.session_id, status=approval.status.value,
             inputType=approval.input_type.value, inputText=approval.input_text,
             error=approval.error, viewErrors=approval.view_errors,
@@ -314,7 +314,7 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
                             for h in history if h.view_type == ViewType.FRONT],
             nextActions=api.next_actions(approval),
             job=status.job_of(approval, found.calls), createdAt=approval.created_at,
-            approvedAt=approval.approved_at, updatedAt=approval.updated_at)
+            approvedAt=approval.approved_at, updatedAt=approval.updated_at))
 
     @app.post("/api/products/{approval_id}/regenerate", response_model=s.RegenerateResponse,
               responses={202: {"model": s.Accepted}}, tags=["products"])
@@ -330,11 +330,11 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
             return api.accepted(request, studio.get(who.user, batch.approval_id))
         revision = studio.regenerate(who.user, approval_id, body.views, body.feedback)
         approval = studio.get(who.user, approval_id)
-        return s.RegenerateResponse(
+        return _json(s.RegenerateResponse(
             approvalId=approval.id, status=approval.status.value,
             revisionNumber=revision.revision_number,
             regenerated=list(revision.changes_made.get("regenerated", [])),
-            views=api.views(request, approval), credits=api.credits(who, before))
+            views=api.views(request, approval), credits=api.credits(who, before)))
 
     @app.post("/api/products/{approval_id}/retry-front", response_model=s.FrontViewResponse,
               responses={202: {"model": s.Accepted}}, tags=["products"])
@@ -346,19 +346,19 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
                 raise _no_async()
             return api.accepted(request, studio.retry_front(who.user, approval_id, wait=False))
         approval = studio.retry_front(who.user, approval_id)
-        return s.FrontViewResponse(
+        return _json(s.FrontViewResponse(
             approvalId=approval.id, sessionId=approval.session_id,
             status=approval.status.value,
             frontView=api.image(request, approval, ViewType.FRONT),
-            credits=api.credits(who, before))
+            credits=api.credits(who, before)))
 
     @app.get("/api/me", response_model=s.Me, tags=["account"])
     def me(bearer: Bearer) -> Any:
         who = api.who(bearer)
         user = who.user
-        return s.Me(id=user.id, email=user.email, displayName=user.display_name,
+        return _json(s.Me(id=user.id, email=user.email, displayName=user.display_name,
                     role=user.role.value, authenticatedWith=who.via,
-                    credits=studio.balance(user), prices=api.price_list())
+                    credits=studio.balance(user), prices=api.price_list()))
 
     @app.get("/api/images/{key:path}", tags=["images"],
              responses={200: {"content": {"image/png": {}}}})
@@ -372,6 +372,14 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
                                  "X-Content-Type-Options": "nosniff"})
 
     return app
+
+
+def _json(body: BaseModel) -> Response:
+    """The body as JSON, serialised once by pydantic. A route's ``response_model`` still
+    documents it in /docs, but FastAPI passes a ``Response`` through as it is instead of
+    dumping the model, validating the dump against the same model and encoding it again
+    (about 0.8 ms of a product's 1 ms of serialisation, measured by bench/api.py)."""
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 def _features(data: dict[str, Any]) -> ExtractedFeatures:
