@@ -41,8 +41,11 @@ def uvicorn_config(app: Any, host: str, port: int, **overrides: Any) -> uvicorn.
     falling back to the slower pure-Python ones."""
     import uvicorn
 
+    # a client's connection is kept 30 s between calls (uvicorn's default, 5 s, closes it
+    # while a script waits for a generation elsewhere, and its next call races the close)
     options: dict[str, Any] = dict(host=host, port=port, proxy_headers=True,
-                                   server_header=False, loop="uvloop", http="httptools")
+                                   server_header=False, loop="uvloop", http="httptools",
+                                   timeout_keep_alive=30)
     return uvicorn.Config(app, **{**options, **overrides})
 
 
