@@ -235,3 +235,10 @@ create policy viewgen_member_own on api_tokens for all to authenticated
 drop policy if exists viewgen_admin_all on api_tokens;
 create policy viewgen_admin_all on api_tokens for all to viewgen_admin
   using (true) with check (true);
+
+-- api_rate_limits (the HTTP API's per-token request counter, migration 0008): read and
+-- written on every API request by the login role, in the transaction that looks the
+-- token up, before anyone is known. Nobody else has any business with it: RLS on and
+-- no policy, so neither members, admins nor the Data API see or change a row.
+revoke all on table api_rate_limits from anon, authenticated, viewgen_admin;
+alter table api_rate_limits enable row level security;

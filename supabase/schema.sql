@@ -7,6 +7,12 @@
 -- 1. Tables (generated from viewgen/store/schema.py)
 -- ============================================================================
 
+CREATE TABLE IF NOT EXISTS api_rate_limits (
+	key VARCHAR(100) NOT NULL,
+	tat FLOAT NOT NULL,
+	PRIMARY KEY (key)
+);
+
 CREATE TABLE IF NOT EXISTS schema_migrations (
 	name VARCHAR(100) NOT NULL,
 	applied_at TIMESTAMP WITH TIME ZONE NOT NULL,
@@ -285,7 +291,8 @@ insert into schema_migrations (name, applied_at) values
   ('0006_dimensions', now()),
   ('0005_api_tokens', now()),
   ('0007_admin_rollups', now()),
-  ('0008_hero_view', now())
+  ('0008_hero_view', now()),
+  ('0009_api_rate_limits', now())
 on conflict (name) do nothing;
 
 -- ============================================================================
@@ -529,6 +536,13 @@ create policy viewgen_member_own on api_tokens for all to authenticated
 drop policy if exists viewgen_admin_all on api_tokens;
 create policy viewgen_admin_all on api_tokens for all to viewgen_admin
   using (true) with check (true);
+
+-- api_rate_limits (the HTTP API's per-token request counter, migration 0008): read and
+-- written on every API request by the login role, in the transaction that looks the
+-- token up, before anyone is known. Nobody else has any business with it: RLS on and
+-- no policy, so neither members, admins nor the Data API see or change a row.
+revoke all on table api_rate_limits from anon, authenticated, viewgen_admin;
+alter table api_rate_limits enable row level security;
 
 -- ============================================================================
 -- 4. Storage buckets and policies (supabase/storage.sql)

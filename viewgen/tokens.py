@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from viewgen.domain import User, UTCDateTime
 from viewgen.errors import InvalidInput, NotFound
-from viewgen.store import SYSTEM, Repository
+from viewgen.store import SYSTEM, Repository, Tx
 from viewgen.store import schema as t
 from viewgen.store.repository import _user, new_id
 
@@ -127,28 +127,49 @@ def resolve(repo: Repository, user: User, id_or_name: str) -> str:
 
 def authenticate(repo: Repository, token: str | None) -> tuple[User, ApiToken] | None:
     """The user an unrevoked token acts as, and the token's row; None for anything else."""
-    if not token or not looks_like_token(token) or len(token) > MAX_TOKEN_CHARS:
+    if not plausible(token):
         return None
+    assert token is not None
+    with repo.tx(SYSTEM) as tx:
+        found = lookup(tx, token)
+    if found is not None and stale(found[1]):
+        with repo.tx(SYSTEM, write=True) as tx:
+            touch(tx, found[1])
+    return found
+
+
+def plausible(token: str | None) -> bool:
+    """Whether ``token`` is worth a lookup at all (ours, and not absurdly long)."""
+    return bool(token) and looks_like_token(token or "") and len(token or "") <= MAX_TOKEN_CHARS
+
+
+def lookup(tx: Tx, token: str) -> tuple[User, ApiToken] | None:
+    """In ``tx`` (as ``SYSTEM``): the user and row of an unrevoked token, else None."""
     digest = token_hash(token)
     a = t.api_tokens
-    with repo.tx(SYSTEM) as tx:
-        row = tx.conn.execute(
-            select(a, t.users.c.email, t.users.c.display_name, t.users.c.role,
-                   t.users.c.created_at.label("user_created_at"))
-            .join(t.users, t.users.c.id == a.c.user_id)
-            .where(a.c.token_hash == digest)
-        ).first()
+    row = tx.conn.execute(
+        select(a, t.users.c.email, t.users.c.display_name, t.users.c.role,
+               t.users.c.created_at.label("user_created_at"))
+        .join(t.users, t.users.c.id == a.c.user_id)
+        .where(a.c.token_hash == digest)
+    ).first()
     # the hash was found by equality in an index; compare again in constant time so the
     # answer never depends on how much of a guess matched
     if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at:
         return None
-    found = _token(row)
-    user = _user(_UserRow(row))
-    now = datetime.now(UTC)
-    if found.last_used_at is None or now - found.last_used_at >= TOUCH_EVERY:
-        with repo.tx(SYSTEM, write=True) as tx:
-            tx.conn.execute(a.update().where(a.c.id == found.id).values(last_used_at=now))
-    return user, found
+    return _user(_UserRow(row)), _token(row)
+
+
+def stale(token: ApiToken, now: datetime | None = None) -> bool:
+    """Whether ``last_used_at`` is due to be written (at most once per ``TOUCH_EVERY``)."""
+    now = now or datetime.now(UTC)
+    return token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY
+
+
+def touch(tx: Tx, token: ApiToken) -> None:
+    """Record that ``token`` was used now (in a write transaction as ``SYSTEM``)."""
+    a = t.api_tokens
+    tx.conn.execute(a.update().where(a.c.id == token.id).values(last_used_at=datetime.now(UTC)))
 
 
 class _UserRow:

@@ -96,10 +96,26 @@ _HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden",
 
 
 def status_of(error: ViewgenError) -> tuple[int, str]:
-    for kind, status, code in STATUS:
-        if isinstance(error, kind):
+    return status_of_type(type(error))
+
+
+def status_of_type(kind: type[BaseException]) -> tuple[int, str]:
+    for known, status, code in STATUS:
+        if issubclass(kind, known):
             return status, code
     return 400, "invalid_request"
+
+
+def code_of_outcome(type_name: str | None) -> str:
+    """The error code for a failure a workflow step recorded by its type's name (the
+    ``outcome`` of a ``generation_calls`` row): what the call would have answered had
+    it waited, where an unknown type is a provider failure as ``_raise_from`` treats it."""
+    import viewgen.errors as known
+
+    kind = getattr(known, str(type_name or ""), None)
+    if isinstance(kind, type) and issubclass(kind, ViewgenError):
+        return status_of_type(kind)[1]
+    return status_of_type(ProviderError)[1]
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:

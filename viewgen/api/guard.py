@@ -5,9 +5,11 @@ viewgen API token (``vg_...``, looked up by its SHA-256 in ``api_tokens``) or, o
 Supabase deployment, a Supabase access token verified by asking Supabase Auth
 (``auth.get_user(jwt)``); a JWT is never decoded and trusted locally. A verified
 Supabase token is remembered for ``SUPABASE_CACHE_S`` seconds so a busy client does not
-pay a round trip per call. ``RateLimiter`` is a token bucket per API token (or
-Supabase user): ``VIEWGEN_API_RATE_PER_MINUTE`` requests per minute with that many in a
-burst. ``BodyLimit`` is ASGI middleware that refuses a body over the limit with 413
+pay a round trip per call. It also spends one request of the caller's rate limit
+(``ratelimit.RateLimiter``, shared through the database by every API process): for an
+API token in the same write transaction as the lookup (and the once-a-minute
+``last_used_at``), so authentication and the limit cost one transaction together.
+``BodyLimit`` is ASGI middleware that refuses a body over the limit with 413
 as soon as it is known to be too large: from ``Content-Length`` before reading a
 byte, or while counting a chunked body, never after buffering it whole.
 """
@@ -22,9 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from viewgen import tokens
-from viewgen.api.errors import NotAvailable, RateLimited, Unauthorized, error_body
+from viewgen.api.errors import NotAvailable, Unauthorized, error_body
+from viewgen.api.ratelimit import RateLimiter
 from viewgen.domain import User
-from viewgen.store import Repository
+from viewgen.store import SYSTEM, Repository
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,9 +49,10 @@ class Caller:
 
 class Authenticator:
     def __init__(self, repo: Repository, settings: Settings, *,
-                 supabase_client: Any | None = None) -> None:
+                 supabase_client: Any | None = None, limiter: RateLimiter | None = None) -> None:
         self.repo = repo
         self.settings = settings
+        self.limiter = limiter or RateLimiter(settings.api_rate_per_minute)
         self._supabase = supabase_client
         self._supabase_enabled = settings.auth_backend == "supabase" or supabase_client is not None
         self._cache: dict[str, tuple[float, User]] = {}
@@ -62,15 +66,40 @@ class Authenticator:
                                "in the app's account panel or with `python -m viewgen tokens "
                                "create EMAIL`).")
         if tokens.looks_like_token(credential):
-            found = tokens.authenticate(self.repo, credential)
-            if found is None:
-                raise Unauthorized("That API token is not valid or has been revoked.")
-            user, token = found
-            return Caller(user, "api_token", f"token:{token.id}")
+            return self._token_caller(credential)
         if self._supabase_enabled:
             user = self._supabase_user(credential)
-            return Caller(user, "supabase", f"user:{user.id}")
+            found = Caller(user, "supabase", f"user:{user.id}")
+            if self.limiter.enabled:
+                with self.repo.tx(SYSTEM, write=True) as tx:
+                    self.limiter.relax_commit(tx.conn)
+                    wait = self.limiter.take(tx.conn, found.limit_key)
+                if wait is not None:
+                    raise self.limiter.refusal(wait)
+            return found
         raise Unauthorized("That is not a viewgen API token (they start with 'vg_').")
+
+    def _token_caller(self, credential: str) -> Caller:
+        """Look the token up and spend one request of its limit, in one transaction."""
+        found: tuple[User, tokens.ApiToken] | None = None
+        wait: float | None = None
+        if tokens.plausible(credential):
+            if not self.limiter.enabled:
+                found = tokens.authenticate(self.repo, credential)
+            else:
+                with self.repo.tx(SYSTEM, write=True) as tx:
+                    self.limiter.relax_commit(tx.conn)
+                    found = tokens.lookup(tx, credential)
+                    if found is not None:
+                        wait = self.limiter.take(tx.conn, f"token:{found[1].id}")
+                        if wait is None and tokens.stale(found[1]):
+                            tokens.touch(tx, found[1])
+        if found is None:
+            raise Unauthorized("That API token is not valid or has been revoked.")
+        if wait is not None:
+            raise self.limiter.refusal(wait)
+        user, token = found
+        return Caller(user, "api_token", f"token:{token.id}")
 
     # -- Supabase access tokens ---------------------------------------------------
     def _client(self) -> Any:
@@ -110,32 +139,6 @@ class Authenticator:
                 self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
             self._cache[digest] = (now + SUPABASE_CACHE_S, user)
         return user
-
-
-class RateLimiter:
-    """A token bucket per caller: ``per_minute`` requests a minute, as a burst too."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str, *, now: float | None = None) -> None:
-        if self.per_minute <= 0:
-            return
-        now = time.monotonic() if now is None else now
-        rate = self.per_minute / 60.0
-        with self._lock:
-            level, last = self._buckets.get(key, (float(self.per_minute), now))
-            level = min(float(self.per_minute), level + (now - last) * rate)
-            if level < 1.0:
-                self._buckets[key] = (level, now)
-                raise RateLimited(
-                    f"Too many requests: this token may make {self.per_minute} a minute. "
-                    "Wait for the time in Retry-After, then try again.",
-                    retry_after_s=(1.0 - level) / rate,
-                )
-            self._buckets[key] = (level - 1.0, now)
 
 
 def body_limit_bytes(settings: Settings) -> int:

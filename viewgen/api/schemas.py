@@ -99,7 +99,33 @@ class Accepted(BaseModel):
     approvalId: str
     sessionId: str | None = None
     status: str
-    statusUrl: str = Field(description="GET it until `status` stops changing")
+    workflowId: str | None = Field(default=None, description="the durable workflow started")
+    statusUrl: str = Field(description="GET it until its `job.state` is no longer `running`")
+
+
+class ErrorOut(BaseModel):
+    """The same ``{error, message}`` an error response carries."""
+
+    error: str
+    message: str
+
+
+class ViewJob(BaseModel):
+    state: str = Field(description="queued | running | succeeded | failed")
+    error: ErrorOut | None = None
+
+
+class Job(BaseModel):
+    """The product's latest workflow: what it does, how far it got, how it ended."""
+
+    workflowId: str
+    action: str = Field(description="front | approve | views")
+    state: str = Field(description="running | succeeded | partial (some views failed) | "
+                       "failed; credits held for what failed are refunded")
+    error: ErrorOut | None = Field(default=None, description="why it failed, as the call "
+                                   "would have answered had it waited")
+    views: dict[str, ViewJob] = Field(default_factory=dict,
+                                      description="for `views`: each view of the batch")
 
 
 class NextAction(BaseModel):
@@ -139,6 +165,8 @@ class Product(BaseModel):
     revisions: list[RevisionOut]
     rejectedFronts: list[RejectedFront]
     nextActions: list[NextAction]
+    job: Job | None = Field(default=None, description="the latest workflow (poll this after "
+                            "a 202)")
     createdAt: datetime | None
     approvedAt: datetime | None
     updatedAt: datetime | None

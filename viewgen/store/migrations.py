@@ -199,3 +199,10 @@ def _hero_view(conn: Connection) -> None:
                 conn.execute(text(statement))
     for statement in rollups.INDEXES:
         conn.execute(text(statement))
+
+
+@migration("0009_api_rate_limits")
+def _api_rate_limits(conn: Connection) -> None:
+    # the HTTP API's per-token rate limit moves from each process's memory into the
+    # database, so several uvicorn workers or API servers on one database share it
+    schema.api_rate_limits.create(conn, checkfirst=True)

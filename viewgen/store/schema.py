@@ -332,6 +332,17 @@ api_tokens = Table(
     Index("ix_api_tokens_user", "user_id", "created_at"),
 )
 
+# the HTTP API's per-token rate limit, shared by every API process on this database: one
+# row per API token (or Supabase user), kept by a conditional UPDATE (GCRA): the request
+# is allowed when ``tat`` ("theoretical arrival time", epoch seconds) is not more than the
+# burst ahead of now, and moves it one interval on (viewgen.api.ratelimit)
+api_rate_limits = Table(
+    "api_rate_limits",
+    metadata,
+    Column("key", String(100), primary_key=True),  # token:<id> | user:<id>
+    Column("tat", Float, nullable=False),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,

@@ -41,9 +41,11 @@ if TYPE_CHECKING:
     from viewgen.settings import Settings
 
 BATCH = 500
-# sign-in sessions and executor heartbeats stay behind: they belong to one deployment
+# sign-in sessions, executor heartbeats and the API's rate-limit counters stay behind:
+# they belong to one deployment
 TABLES: tuple[Table, ...] = tuple(s for s in t.metadata.sorted_tables
-                                  if s not in (t.schema_migrations, t.sessions, t.workers))
+                                  if s not in (t.schema_migrations, t.sessions, t.workers,
+                                               t.api_rate_limits))
 # the columns that never change once a row is written: equal ones mean "the same row"
 IDENTITY: dict[str, tuple[str, ...]] = {
     t.view_revision_history.name: ("approval_id", "view_type", "image_key", "created_at"),
