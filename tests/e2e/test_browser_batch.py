@@ -5,7 +5,7 @@ watch every row finish."""
 from __future__ import annotations
 
 import pytest
-from conftest import make_account, settle, sign_up
+from e2e_helpers import make_account, settle, sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import json
 import zipfile
 
 import pytest
-from conftest import make_account, settle, sign_in, sign_up
+from e2e_helpers import make_account, settle, sign_in, sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ banners below the top bar, and a 390 px phone where the sidebar must not cover t
 from __future__ import annotations
 
 import pytest
-from conftest import make_account, settle, sign_in
+from e2e_helpers import make_account, settle, sign_in
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ sign-in prompt. A signed-in member who reaches ``/admin`` gets a refusal and no 
 from __future__ import annotations
 
 import pytest
-from conftest import make_account, settle, sign_in
+from e2e_helpers import make_account, settle, sign_in
 
 pytestmark = pytest.mark.e2e
 

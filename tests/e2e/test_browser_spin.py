@@ -5,7 +5,7 @@ is asked for, and dragging across it, then the slider's arrow keys, turn the pro
 from __future__ import annotations
 
 import pytest
-from conftest import make_account, settle, sign_up
+from e2e_helpers import make_account, settle, sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import provider_settings_for
+from providers_helpers import provider_settings_for
 from fakes import FAKE_GEMINI_KEY, FAKE_OPENAI_KEY, GeminiServer, OpenAIServer, gemini_bad_key
 
 from viewgen.providers.doctor import (

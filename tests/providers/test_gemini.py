@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import provider_settings_for
+from providers_helpers import provider_settings_for
 from fakes import (
     FAKE_GEMINI_KEY,
     FEATURES,

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import provider_settings_for
+from providers_helpers import provider_settings_for
 from fakes import (
     FAKE_GEMINI_KEY,
     GeminiServer,

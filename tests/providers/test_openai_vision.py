@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import provider_settings_for
+from providers_helpers import provider_settings_for
 from fakes import (
     FAKE_OPENAI_KEY,
     FEATURES,

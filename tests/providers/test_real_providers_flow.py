@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import provider_settings_for
+from providers_helpers import provider_settings_for
 from fakes import (
     GeminiServer,
     OpenAIServer,

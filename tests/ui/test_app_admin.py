@@ -5,7 +5,7 @@ can grant credits."""
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, TIMEOUT, no_exceptions, signed_in, texts
+from ui_helpers import ROOT, TIMEOUT, no_exceptions, signed_in, texts
 from streamlit.testing.v1 import AppTest
 
 from viewgen import analytics, credits

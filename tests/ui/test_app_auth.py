@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD, no_exceptions, texts
+from ui_helpers import PASSWORD, no_exceptions, texts
 
 from viewgen.auth import recall
 from viewgen.domain import Role

@@ -4,7 +4,7 @@ failed view retried alone, insufficient credits, and errors that keep the inputs
 from __future__ import annotations
 
 import pytest
-from conftest import no_exceptions, settled, signed_in, texts
+from ui_helpers import no_exceptions, settled, signed_in, texts
 
 from viewgen import credits
 from viewgen.auth import create_account
@@ -176,7 +176,7 @@ def test_a_failed_view_shows_why_and_can_be_retried_alone(app, flaky, app_settin
 
 def test_a_reload_finds_the_product_and_its_progress_again(app, app_member, app_settings) -> None:
     """A reload is a new session: the product's id in the address brings it back."""
-    from conftest import ROOT, TIMEOUT
+    from ui_helpers import ROOT, TIMEOUT
     from streamlit.testing.v1 import AppTest
 
     signed_in(app, app_member)

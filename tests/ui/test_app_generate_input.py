@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from conftest import no_exceptions, settled, signed_in, texts
+from ui_helpers import no_exceptions, settled, signed_in, texts
 from PIL import Image
 
 from viewgen import credits

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import no_exceptions, settled, signed_in, texts
+from ui_helpers import no_exceptions, settled, signed_in, texts
 from PIL import Image
 
 from viewgen.domain import Status, ViewType
@@ -104,7 +104,7 @@ def _photo() -> bytes:
 
 
 def _open_product(app, user, approval_id: str, page: str):
-    from conftest import ROOT, TIMEOUT
+    from ui_helpers import ROOT, TIMEOUT
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)

@@ -3,7 +3,7 @@ out of every browser at once (AppTest)."""
 
 from __future__ import annotations
 
-from conftest import PASSWORD, no_exceptions, signed_in, texts
+from ui_helpers import PASSWORD, no_exceptions, signed_in, texts
 
 from viewgen.auth import create_account, hash_password, recall, remember
 from viewgen.ui import state

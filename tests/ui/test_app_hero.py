@@ -4,7 +4,7 @@ a finished product in Generate's Done step and in History."""
 
 from __future__ import annotations
 
-from conftest import no_exceptions, settled, signed_in, texts
+from ui_helpers import no_exceptions, settled, signed_in, texts
 
 from viewgen.domain import ALL_VIEWS
 from viewgen.ui import state

@@ -5,7 +5,7 @@ comparing two revisions."""
 from __future__ import annotations
 
 import pytest
-from conftest import no_exceptions, signed_in, texts
+from ui_helpers import no_exceptions, signed_in, texts
 
 from viewgen.domain import ViewType
 from viewgen.ui import state

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from conftest import ROOT
+from ui_helpers import ROOT
 
 
 def _imports_streamlit(path: Path) -> bool:

@@ -5,7 +5,7 @@ cancelled workflow is listed as failed and Retry puts it back on its queue."""
 from __future__ import annotations
 
 import pytest
-from conftest import no_exceptions, signed_in, texts
+from ui_helpers import no_exceptions, signed_in, texts
 
 from viewgen import durable
 from viewgen.ui import state
