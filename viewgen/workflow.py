@@ -261,8 +261,9 @@ class Studio:
         for call in calls:  # oldest first: the newest kept image of each view wins
             if call["kind"] == "image" and call["outcome"] == "ok" and call["step_key"]:
                 last[call["view_type"]] = call["provider"]
-        return frozenset(v for v in OTHER_VIEWS
-                         if approval.key(v) and last.get(v.value) == "offline")
+        return frozenset(v for v in STORED_VIEWS  # the hero too: estimated the same way
+                         if v != ViewType.FRONT and approval.key(v)
+                         and last.get(v.value) == "offline")
 
     def busy(self, approval: Approval) -> str | None:
         """What the product's workflow is doing now: ``front``, ``approve``, ``views``,

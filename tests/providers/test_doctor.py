@@ -7,8 +7,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from providers_helpers import provider_settings_for
 from fakes import FAKE_GEMINI_KEY, FAKE_OPENAI_KEY, GeminiServer, OpenAIServer, gemini_bad_key
+from providers_helpers import provider_settings_for
 
 from viewgen.providers.doctor import (
     check_providers,

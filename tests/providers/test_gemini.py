@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from providers_helpers import provider_settings_for
 from fakes import (
     FAKE_GEMINI_KEY,
     FEATURES,
@@ -32,6 +31,7 @@ from fakes import (
     product_png,
 )
 from PIL import Image
+from providers_helpers import provider_settings_for
 
 from viewgen.domain import GenerationRequest, ViewType
 from viewgen.errors import (

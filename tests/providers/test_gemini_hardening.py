@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from providers_helpers import provider_settings_for
 from fakes import (
     FAKE_GEMINI_KEY,
     GeminiServer,
@@ -27,6 +26,7 @@ from fakes import (
     gemini_zero_quota,
     product_png,
 )
+from providers_helpers import provider_settings_for
 
 from viewgen.domain import GenerationRequest, RetryMode, ViewType
 from viewgen.errors import AuthenticationFailed, NoImageReturned, QuotaExhausted

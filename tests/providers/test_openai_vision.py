@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from providers_helpers import provider_settings_for
 from fakes import (
     FAKE_OPENAI_KEY,
     FEATURES,
@@ -28,6 +27,7 @@ from fakes import (
     openai_unavailable,
     product_png,
 )
+from providers_helpers import provider_settings_for
 
 from viewgen.domain import ColorUsage
 from viewgen.errors import (

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from providers_helpers import provider_settings_for
 from fakes import (
     GeminiServer,
     OpenAIServer,
@@ -24,6 +23,7 @@ from fakes import (
     product_png,
 )
 from PIL import Image
+from providers_helpers import provider_settings_for
 
 from viewgen import credits
 from viewgen.auth import create_account

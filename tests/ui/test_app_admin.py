@@ -5,8 +5,8 @@ can grant credits."""
 from __future__ import annotations
 
 import pytest
-from ui_helpers import ROOT, TIMEOUT, no_exceptions, signed_in, texts
 from streamlit.testing.v1 import AppTest
+from ui_helpers import ROOT, TIMEOUT, no_exceptions, signed_in, texts
 
 from viewgen import analytics, credits
 from viewgen.demo import DEMO_DOMAIN, seed

@@ -176,8 +176,8 @@ def test_a_failed_view_shows_why_and_can_be_retried_alone(app, flaky, app_settin
 
 def test_a_reload_finds_the_product_and_its_progress_again(app, app_member, app_settings) -> None:
     """A reload is a new session: the product's id in the address brings it back."""
-    from ui_helpers import ROOT, TIMEOUT
     from streamlit.testing.v1 import AppTest
+    from ui_helpers import ROOT, TIMEOUT
 
     signed_in(app, app_member)
     app.text_area(key=state.W_GEN_TEXT).input(DESCRIPTION)

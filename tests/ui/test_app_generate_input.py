@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import io
 
-from ui_helpers import no_exceptions, settled, signed_in, texts
 from PIL import Image
+from ui_helpers import no_exceptions, settled, signed_in, texts
 
 from viewgen import credits
 from viewgen.auth import create_account

@@ -7,8 +7,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from ui_helpers import no_exceptions, settled, signed_in, texts
 from PIL import Image
+from ui_helpers import no_exceptions, settled, signed_in, texts
 
 from viewgen.domain import Status, ViewType
 from viewgen.ui import state
@@ -104,8 +104,8 @@ def _photo() -> bytes:
 
 
 def _open_product(app, user, approval_id: str, page: str):
-    from ui_helpers import ROOT, TIMEOUT
     from streamlit.testing.v1 import AppTest
+    from ui_helpers import ROOT, TIMEOUT
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if page == "generate":

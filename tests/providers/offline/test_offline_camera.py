@@ -53,10 +53,38 @@ def test_the_five_catalogue_cameras_give_exactly_the_views(text: str) -> None:
         assert got.meta["view"] == view.value
 
 
-def test_a_logo_shows_on_the_front_camera_only() -> None:
-    model = parse_description("white ceramic mug with a red logo")
-    front = render_at(model, 0, 0, SIZE)
-    assert np.array_equal(front.image, render_view(build_scene(model), ViewType.FRONT, SIZE).image)
+def _logo_png() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    mark = Image.new("RGBA", (120, 60), (0, 0, 0, 0))
+    ImageDraw.Draw(mark).rectangle([8, 8, 111, 51], fill=(20, 200, 40, 255))  # vivid green
+    out = io.BytesIO()
+    mark.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _green(image: np.ndarray) -> int:
+    rgb = image[..., :3].astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return int(((g > r + 40) & (g > b + 40)).sum())  # green, however it is lit
+
+
+def test_a_logo_turns_with_the_product() -> None:
+    """The front camera prints the logo as the front view does; an oblique camera (the
+    hero, a spin frame) shows it on the same face, turned; a camera behind does not."""
+    model = parse_description("white ceramic mug")
+    logo, size = _logo_png(), (256, 256)
+    front = render_at(model, 0, 0, size, logo=logo)
+    assert np.array_equal(front.image,
+                          render_view(build_scene(model), ViewType.FRONT, size, logo).image)
+    hero = render_at(model, *HERO, size, logo=logo)
+    plain = render_at(model, *HERO, size)
+    assert _green(plain.image) == 0
+    assert _green(hero.image) > 0.3 * _green(front.image) > 0  # foreshortened, not lost
+    behind = render_at(model, 150, 10, size, logo=logo)
+    assert np.array_equal(behind.image, render_at(model, 150, 10, size).image)
 
 
 def test_ray_marching_agrees_with_the_analytic_caster() -> None:

@@ -91,8 +91,9 @@ def render_at(model: ProductModel | Scene, azimuth_deg: float, elevation_deg: fl
               size: int | tuple[int, int] = DEFAULT_SIZE, *, logo: bytes | None = None,
               scale: float | None = None) -> RenderedView:
     """The product seen from (azimuth, elevation) degrees, orthographic, on the studio
-    backdrop. The five catalogue cameras give exactly ``render_view``'s pixels; the
-    logo shows on the front camera only. ``scale`` (pixels per cm) defaults to one that
+    backdrop. The five catalogue cameras give exactly ``render_view``'s pixels (the logo
+    on the front one only); any other camera ray marches, and a logo is projected onto
+    the face the front view prints it on, turning with it. ``scale`` (pixels per cm) defaults to one that
     fits this camera (``fit_scale``); pass one scale to keep a sequence steady."""
     size = _as_size(size)
     scene = _scene(model)
@@ -105,14 +106,15 @@ def render_at(model: ProductModel | Scene, azimuth_deg: float, elevation_deg: fl
         out.meta.update(meta)
         return out
     scale = scale if scale is not None else fit_scale(scene, frame, size)
-    if _is_axis_aligned(frame):
-        geo = _geometry(scene, frame, size, scale)
-    else:
-        geo = march_geometry(scene, frame, size, scale)
+    # a quarter turn that is not a catalogue view (the left side) cannot see the front
+    # face, so only an oblique camera prints the logo (or the emblem the front shows)
+    oblique = not _is_axis_aligned(frame)
+    geo = march_geometry(scene, frame, size, scale) if oblique else _geometry(scene, frame, size, scale)
     digest = hashlib.sha256(f"{azimuth_deg:.4f}/{elevation_deg:.4f}".encode()).digest()
     steep = abs(elevation_deg) >= 60.0
     out = shade_geometry(scene, geo, size, scale, noise_index=5 + int.from_bytes(digest[:3], "big"),
-                         drop_shadow=steep, ground_row=None)
+                         drop_shadow=steep, ground_row=None, logo=logo, decal=oblique,
+                         frame=frame if oblique else None)
     out.meta.update(meta)
     return out
 

@@ -57,7 +57,7 @@ class OfflineGenerator:
             product = build_model(text, feedback, seed)
             scene = _scene(text, feedback, seed)
             if view == ViewType.HERO:  # the three-quarter camera: ray marched, same scene
-                rendered = render_at(scene, *HERO, size)
+                rendered = render_at(scene, *HERO, size, logo=request.logo)
             else:
                 rendered = render_view(scene, view, size,
                                        request.logo if view == ViewType.FRONT else None)

@@ -481,6 +481,51 @@ def _apply_logo(scene: Scene, geo: _Geometry, ys: np.ndarray, xs: np.ndarray, al
     albedo[:, sel] = albedo[:, sel] * (1 - a[:, 0]) + pix[:, :3].T * a[:, 0]
 
 
+def _apply_logo_projected(scene: Scene, geo: _Geometry, frame: np.ndarray, ys: np.ndarray,
+                          xs: np.ndarray, albedo: np.ndarray, normal_cam: np.ndarray,
+                          size: tuple[int, int], scale: float, logo: np.ndarray) -> None:
+    """The logo on a camera that is not the front one (the hero, a spin frame): projected
+    along the front camera's axis onto the surface the front view prints it on, as a
+    decal would be, so it turns with the product and fades out as that face turns away.
+    Needs the ray marcher's depth; in place, like ``_apply_logo``."""
+    if scene.logo_width <= 0 or geo.depth is None or len(ys) == 0:
+        return
+    W, H = size
+    wx0, wy0, _, _ = geo.window
+    front = VIEW_FRAMES[ViewType.FRONT]
+    # each pixel's surface point, in the front camera's axes
+    du = (xs + wx0 + 0.5 - W / 2) / scale
+    dv = (H / 2 - wy0 - 0.5 - ys) / scale
+    dw = geo.depth[ys, xs].astype(np.float64)
+    cam = np.stack([du, dv, dw])
+    in_front = (front @ frame.T) @ cam  # camera axes -> world offsets -> front axes
+    facing = (front[2] @ frame.T) @ normal_cam  # world normal . towards the front camera
+    a = front @ (np.array(scene.logo_anchor) - scene.center)
+    lw = scene.logo_width
+    lh = lw * logo.shape[0] / logo.shape[1]
+    if lh > lw * 1.2:  # a tall logo: limit its height instead, as on the front
+        lh = scene.logo_width * 1.2
+        lw = lh * logo.shape[1] / logo.shape[0]
+    u = (in_front[0] - (a[0] - lw / 2)) / lw
+    v = ((a[1] + lh / 2) - in_front[1]) / lh
+    on = np.flatnonzero((u >= 0) & (u < 1) & (v >= 0) & (v < 1) & (facing > 0.25))
+    if len(on) == 0:
+        return
+    ids = geo.ids[ys[on], xs[on]]
+    target = np.bincount(ids.astype(np.intp)).argmax()  # the part the front prints it on
+    on = on[ids == target]
+    # the decal at the front view's resolution at this scale, sampled where each pixel lands
+    pw, ph = max(4, round(lw * scale)), max(2, round(lh * scale))
+    img = Image.fromarray((logo * 255 + 0.5).astype(np.uint8), mode="RGBA").resize(
+        (pw, ph), Image.Resampling.LANCZOS)
+    patch = np.asarray(img, dtype=np.float32) / 255.0
+    px = np.clip((u[on] * pw).astype(np.intp), 0, pw - 1)
+    py = np.clip((v[on] * ph).astype(np.intp), 0, ph - 1)
+    pix = patch[py, px]
+    alpha = pix[:, 3] * np.clip((facing[on] - 0.25) / 0.25, 0.0, 1.0)  # fades at grazing
+    albedo[:, on] = albedo[:, on] * (1 - alpha) + pix[:, :3].T * alpha
+
+
 _CONCAT: dict[tuple[object, ...], np.ndarray] = {}
 
 
@@ -532,11 +577,14 @@ _GLOW_HOT = np.array([1.0, 0.98, 0.9], dtype=np.float32)
 def shade_geometry(scene: Scene, geo: _Geometry, size: tuple[int, int], scale: float, *,
                    logo: bytes | None = None, decal: bool = False, noise_index: int = 0,
                    drop_shadow: bool = False,
-                   ground_row: float | None = None) -> RenderedView:
+                   ground_row: float | None = None,
+                   frame: np.ndarray | None = None) -> RenderedView:
     """Shade and composite one camera's per-pixel geometry (from the analytic caster or
     the ray marcher): materials, textures, the logo (or the scene's emblem colour) on
-    the front-facing anchor when ``decal``, anti-aliased edges and a contact (or, with
-    ``drop_shadow``, an offset drop) shadow whose ground line is ``ground_row`` (None: under the product)."""
+    the front-facing anchor when ``decal`` (the front camera; for another camera pass its
+    ``frame`` and the ray marcher's geometry, and the decal is projected), anti-aliased
+    edges and a contact (or, with ``drop_shadow``, an offset drop) shadow whose ground line
+    is ``ground_row`` (None: under the product)."""
     W, H = size
     wx0, wy0, wx1, wy1 = geo.window
     shape = (wy1 - wy0, wx1 - wx0)
@@ -554,7 +602,9 @@ def shade_geometry(scene: Scene, geo: _Geometry, size: tuple[int, int], scale: f
     albedo = np.take(look["albedo_planar"], idx, axis=1)
     if decal:
         rgba = _logo_rgba(logo, scene.logo_color)
-        if rgba is not None:
+        if rgba is not None and frame is not None:
+            _apply_logo_projected(scene, geo, frame, ys, xs, albedo, normal, size, scale, rgba)
+        elif rgba is not None:
             _apply_logo(scene, geo, ys, xs, albedo, normal[2], size, scale, rgba)
 
     rng = np.random.default_rng([scene.seed & 0xFFFFFFFF, noise_index, 7])
