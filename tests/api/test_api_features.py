@@ -1,19 +1,10 @@
-"""Edited features on approval (issue 10, part 3) through the API.
-
-The API approves, then hands the edits to ``Studio.correct_features`` (issue 10 part 3);
-on a Studio without it the API answers 503 ``not_available`` and the second test skips,
-saying so.
-"""
+"""Edited features on approval (issue 10, part 3) through the API: the API approves,
+then hands the edits to ``Studio.correct_features``, and the views follow them."""
 
 from __future__ import annotations
 
 import httpx
-import pytest
 from api_helpers import error_of
-
-from viewgen.workflow import Studio
-
-EDITABLE = hasattr(Studio, "correct_features")
 
 
 def _front(api: httpx.Client) -> str:
@@ -32,7 +23,6 @@ def test_edited_features_that_do_not_fit_the_record_are_422(alice_api) -> None:
     assert still["status"] == "front_review"  # nothing changed
 
 
-@pytest.mark.skipif(not EDITABLE, reason="needs Studio.correct_features (issue 10 part 3)")
 def test_edited_features_anchor_the_views(alice_api) -> None:
     approval_id = _front(alice_api)
     edited = {"colors": [{"hex": "#1B3A8C", "name": "navy", "usage": "primary"}],
@@ -47,16 +37,6 @@ def test_edited_features_anchor_the_views(alice_api) -> None:
     assert all("cashmere" in v["prompt"].lower() for v in views.values())
 
 
-@pytest.mark.skipif(EDITABLE, reason="Studio.correct_features is here")
-def test_until_features_can_be_edited_the_api_says_so(alice_api) -> None:
-    approval_id = _front(alice_api)
-    refused = alice_api.post("/api/approve-front-view", json={
-        "approvalId": approval_id, "approved": True, "features": {"description": "x"}})
-    assert error_of(refused) == (503, "not_available")
-    assert alice_api.get(f"/api/products/{approval_id}").json()["status"] == "front_review"
-
-
-@pytest.mark.skipif(not EDITABLE, reason="needs Studio.correct_features (issue 10 part 3)")
 def test_edited_features_need_a_waiting_approval(alice_api) -> None:
     approval_id = _front(alice_api)
     refused = alice_api.post("/api/approve-front-view", params={"wait": "false"}, json={

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import inspect
 import logging
 import re
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request, Security
@@ -35,7 +33,7 @@ from pydantic import BaseModel, ValidationError
 from viewgen.api import errors as api_errors
 from viewgen.api import schemas as s
 from viewgen.api import status
-from viewgen.api.errors import InvalidFeatures, NotAvailable
+from viewgen.api.errors import InvalidFeatures
 from viewgen.api.guard import Authenticator, BodyLimit, Caller, body_limit_bytes
 from viewgen.blobs import check_key
 from viewgen.domain import ALL_VIEWS, OTHER_VIEWS, Approval, ExtractedFeatures, Status, ViewType
@@ -70,13 +68,6 @@ def decode_image(value: str | None, what: str) -> bytes | None:
         raise InvalidInput(f"The {what} is not valid base64: send it as a data URL "
                            "(data:image/png;base64,...).") from exc
 
-
-def accepts(fn: Callable[..., Any], name: str) -> bool:
-    """Whether ``fn`` takes a keyword ``name`` (the durable Studio adds ``wait``)."""
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 class Api:
@@ -196,8 +187,6 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
                                       seed=body.seed)
         before = studio.balance(who.user)
         if not wait:
-            if not accepts(studio.start_front, "wait"):
-                raise _no_async()
             return api.accepted(request, studio.start_front(who.user, **kwargs, wait=False))
         approval = studio.start_front(who.user, **kwargs)
         return _json(s.FrontViewResponse(
@@ -217,22 +206,15 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
             edited = None
             if body.features is not None:
                 edited = _features(body.features)  # 422 for a record that does not fit
-                if not hasattr(studio, "correct_features"):
-                    raise NotAvailable("This server cannot take edited features yet; approve "
-                                       "without `features`.")
                 if not wait:
                     raise InvalidInput("Edited features are applied once the features are "
                                        "extracted: send them without ?wait=false.")
-            if not wait and not accepts(studio.approve, "wait"):
-                raise _no_async()
             approval = studio.approve(who.user, body.approvalId, **extra)
             if edited is not None:  # the views are generated from the corrected record
                 approval = studio.correct_features(who.user, body.approvalId, edited)
         else:
             if body.features is not None:
                 raise InvalidInput("Edited features go with an approval, not a rejection.")
-            if not wait and not accepts(studio.reject_and_retry, "wait"):
-                raise _no_async()
             approval = studio.reject_and_retry(who.user, body.approvalId,
                                                body.feedback or "", **extra)
         if not wait:
@@ -345,8 +327,6 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
         who = api.who(bearer)
         before = studio.balance(who.user)
         if not wait:
-            if not accepts(studio.retry_front, "wait"):
-                raise _no_async()
             return api.accepted(request, studio.retry_front(who.user, approval_id, wait=False))
         approval = studio.retry_front(who.user, approval_id)
         return _json(s.FrontViewResponse(
@@ -394,7 +374,3 @@ def _features(data: dict[str, Any]) -> ExtractedFeatures:
         raise InvalidFeatures(f"The edited features are not valid: {where}: "
                               f"{first.get('msg', 'invalid')}.") from exc
 
-
-def _no_async() -> NotAvailable:
-    return NotAvailable("?wait=false needs the durable workflows, which this server does not "
-                        "run yet; call without it and the request waits for the result.")
