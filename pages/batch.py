@@ -224,8 +224,16 @@ def review_grid(batch_id: str, rows) -> None:
 def download(view) -> None:
     from viewgen.batch_output import batch_zip
     from viewgen.batches import manifest_rows
+    from viewgen.presets import PRESETS
 
-    st.download_button("Download ZIP", data=lambda: batch_zip(manifest_rows(studio, user, view)),
+    labels = {p.name: p.label for p in PRESETS}
+    presets = st.multiselect(
+        "Also in the ZIP: marketplace presets", list(labels), format_func=labels.get,
+        key="batch_zip_presets", placeholder="None: the five PNGs per product",
+        help="Each product folder gets a folder per preset (amazon/front.jpg …), sized, "
+             "padded and on the background each marketplace asks for.")
+    st.download_button("Download ZIP", data=lambda: batch_zip(manifest_rows(studio, user, view),
+                                                              presets=presets),
                        file_name=f"{view.name or 'batch'}.zip", mime="application/zip",
                        key="batch_zip_download", on_click="ignore", icon=":material/folder_zip:",
                        disabled=not any(r.approval_id for r in view.rows))

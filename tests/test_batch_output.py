@@ -211,3 +211,36 @@ def test_write_batch_zip_accepts_a_path(tmp_path: Path) -> None:
     write_batch_zip([ManifestRow(row=2, sku="A", status="complete", images=views(1))], target)
     with zipfile.ZipFile(target) as archive:
         assert archive.namelist() == [f"A/{n}" for n in VIEW_FILES] + ["manifest.csv"]
+
+
+def test_presets_add_a_folder_per_preset_inside_each_product(tmp_path: Path) -> None:
+    rows = [ManifestRow(row=2, sku="BAG-1", status="complete", approval_id="ap-1",
+                        images=views(1), features=FEATURES, credits=3),
+            ManifestRow(row=3, sku="CUP-2", status="failed", error="The image service is down.")]
+    data = batch_zip(rows, presets=["amazon", "cutout"], background=None)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        for view in ALL_VIEWS:
+            assert f"BAG-1/{view.value}.png" in names
+            with Image.open(io.BytesIO(archive.read(f"BAG-1/amazon/{view.value}.jpg"))) as shot:
+                assert (shot.format, shot.size) == ("JPEG", (2000, 2000))
+                assert shot.getpixel((0, 0)) == (255, 255, 255)  # the marketplace's white
+            with Image.open(io.BytesIO(archive.read(f"BAG-1/cutout/{view.value}.png"))) as cut:
+                assert cut.mode == "RGBA" and cut.getpixel((0, 0))[3] == 0
+        assert not any(n.startswith("CUP-2/") for n in names)  # a failed row has no folder
+    # the folder layout has the same preset folders
+    write_batch_folder(rows, tmp_path / "out", presets=["ebay"], background="#203040")
+    with Image.open(tmp_path / "out" / "BAG-1" / "ebay" / "front.jpg") as shot:
+        r, g, b = shot.convert("RGB").getpixel((0, 0))
+        assert abs(r - 0x20) <= 2 and abs(g - 0x30) <= 2 and abs(b - 0x40) <= 2
+
+
+def test_a_bad_preset_or_colour_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    from viewgen.errors import InvalidInput
+
+    rows = [ManifestRow(row=2, sku="BAG-1", status="complete", approval_id="ap-1", images=views(1))]
+    with pytest.raises(InvalidInput, match="preset"):
+        write_batch_folder(rows, tmp_path / "out", presets=["no-such-market"])
+    with pytest.raises(InvalidInput):
+        write_batch_zip(rows, tmp_path / "bad.zip", presets=["amazon"], background="#12345")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "bad.zip").exists()

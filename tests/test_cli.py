@@ -141,3 +141,20 @@ def test_out_holding_a_folder_named_like_a_view_is_refused(tmp_path: Path) -> No
     assert proc.returncode == 1
     assert "already has a folder named front.png" in proc.stderr
     assert "cli@viewgen.local" not in _balance(tmp_path)
+
+
+def test_batch_writes_marketplace_presets_and_refuses_a_bad_one_before_spending(
+        tmp_path: Path) -> None:
+    csv_file = tmp_path / "catalogue.csv"
+    csv_file.write_text("sku,text\nMUG-1,a teal ceramic mug\n")
+    refused = run(tmp_path, "batch", str(csv_file), "--out", str(tmp_path / "out"),
+                  "--preset", "no-such-market")
+    assert refused.returncode != 0 and "preset" in refused.stderr.lower()
+    assert not (tmp_path / "out").exists()
+    assert json.loads(run(tmp_path, "jobs", "list", "--json").stdout) == []  # nothing queued
+    done = run(tmp_path, "batch", str(csv_file), "--out", str(tmp_path / "out"),
+               "--preset", "instagram-4x5", "--json")
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "out" / "MUG-1" / "instagram-4x5" / "front.jpg") as shot:
+        assert shot.size == (1080, 1350)
+    assert (tmp_path / "out" / "MUG-1" / "front.png").exists()

@@ -13,7 +13,11 @@ reads accents, each cell neutralised against formula injection (OWASP: a cell st
 with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe).
 PNGs are stored (they are compressed already), text is deflated, and entry dates are
 fixed so the same batch gives the same bytes. ``write_batch_folder`` writes the same
-layout to a directory (the CLI's ``--out``).
+layout to a directory (the CLI's ``--out``). With ``presets`` (marketplace presets,
+``viewgen.presets``) each product folder also holds a folder per preset
+(``SKU-1/amazon/front.jpg`` …), made by ``viewgen.export.render_set``, optionally on one
+chosen ``background``; unknown presets or a bad colour are refused before anything is
+written.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -35,6 +39,7 @@ from pydantic import ValidationError
 from viewgen import imaging
 from viewgen.domain import ALL_VIEWS, ExtractedFeatures, ViewType
 from viewgen.errors import InvalidInput
+from viewgen.presets import Preset
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = (
@@ -165,8 +170,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _product_files(row: ManifestRow) -> tuple[list[tuple[str, bytes]], list[str], ExtractedFeatures | None]:
-    """``(files, problems, features)``: the folder's files in view order, then features.json."""
+def _product_files(row: ManifestRow, presets: Sequence[Preset] = ()
+                   ) -> tuple[list[tuple[str, bytes]], list[str], ExtractedFeatures | None]:
+    """``(files, problems, features)``: the folder's files in view order, features.json,
+    then a folder per preset."""
     images = {_view(key): data for key, data in (row.images or {}).items() if data}
     files: list[tuple[str, bytes]] = []
     problems: list[str] = []
@@ -180,6 +187,12 @@ def _product_files(row: ManifestRow) -> tuple[list[tuple[str, bytes]], list[str]
     parsed, raw = _features(row.features)
     if raw is not None:
         files.append(("features.json", (json.dumps(raw, indent=2, ensure_ascii=False) + "\n").encode()))
+    readable = {v: images[v] for v in ALL_VIEWS if v in images and f"{v.value}.png" in dict(files)}
+    if presets and readable:
+        from viewgen.export import render_set
+
+        for item in render_set(readable, presets):
+            files.append((f"{item.preset.name}/{item.filename}", item.data))
     return files, problems, parsed
 
 
@@ -204,7 +217,16 @@ def _manifest_bytes(entries: list[tuple[int, list[str]]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _walk(rows: Iterable[ManifestRow]) -> Iterator[tuple[str | None, Any]]:
+def chosen_presets(presets: Iterable[str | Preset], background: str | None) -> list[Preset]:
+    """The presets asked for, checked (and on ``background``) before anything is written."""
+    from viewgen.presets import resolve_presets, with_background
+
+    names = list(presets)
+    return with_background(resolve_presets(names), background) if names else []
+
+
+def _walk(rows: Iterable[ManifestRow], presets: Sequence[Preset] = ()
+          ) -> Iterator[tuple[str | None, Any]]:
     """Yield ``(folder, files)`` per product with files, then ``(None, manifest bytes)``.
 
     Each row is dropped before the next one is asked for, so only one product's images
@@ -213,7 +235,7 @@ def _walk(rows: Iterable[ManifestRow]) -> Iterator[tuple[str | None, Any]]:
     names = _FolderNames()
     entries: list[tuple[int, list[str]]] = []
     for row in rows:
-        files, problems, features = _product_files(row)
+        files, problems, features = _product_files(row, presets)
         folder = names.take(_text(row.sku), row.row) if files else ""
         entries.append((row.row, _manifest_cells(row, folder, problems, features)))
         del row, features
@@ -226,12 +248,14 @@ def _walk(rows: Iterable[ManifestRow]) -> Iterator[tuple[str | None, Any]]:
 # --------------------------------------------------------------------------- writers
 
 
-def write_batch_zip(rows: Iterable[ManifestRow], out: IO[bytes] | str | Path) -> int:
+def write_batch_zip(rows: Iterable[ManifestRow], out: IO[bytes] | str | Path, *,
+                    presets: Iterable[str | Preset] = (), background: str | None = None) -> int:
     """Write the batch ZIP to ``out`` (a binary file object or a path) and return the
     number of product folders written."""
+    chosen = chosen_presets(presets, background)
     folders = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for folder, payload in _walk(rows):
+        for folder, payload in _walk(rows, chosen):
             if folder is None:
                 _add(archive, MANIFEST_NAME, payload)
                 continue
@@ -242,26 +266,30 @@ def write_batch_zip(rows: Iterable[ManifestRow], out: IO[bytes] | str | Path) ->
     return folders
 
 
-def batch_zip(rows: Iterable[ManifestRow]) -> bytes:
+def batch_zip(rows: Iterable[ManifestRow], *, presets: Iterable[str | Preset] = (),
+              background: str | None = None) -> bytes:
     """The batch ZIP as bytes (for a download button)."""
     out = io.BytesIO()
-    write_batch_zip(rows, out)
+    write_batch_zip(rows, out, presets=presets, background=background)
     return out.getvalue()
 
 
-def write_batch_folder(rows: Iterable[ManifestRow], out_dir: str | Path) -> int:
+def write_batch_folder(rows: Iterable[ManifestRow], out_dir: str | Path, *,
+                       presets: Iterable[str | Preset] = (), background: str | None = None) -> int:
     """Write the same layout as the ZIP into ``out_dir`` (created if missing; files of an
     earlier run with the same names are replaced) and return the number of folders."""
+    chosen = chosen_presets(presets, background)
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
     folders = 0
-    for folder, payload in _walk(rows):
+    for folder, payload in _walk(rows, chosen):
         if folder is None:
             (root / MANIFEST_NAME).write_bytes(payload)
             continue
         folders += 1
         (root / folder).mkdir(exist_ok=True)
         for name, data in payload:
+            (root / folder / name).parent.mkdir(parents=True, exist_ok=True)
             (root / folder / name).write_bytes(data)
         del payload, data
     return folders
@@ -288,6 +316,7 @@ __all__ = [
     "MANIFEST_NAME",
     "ManifestRow",
     "batch_zip",
+    "chosen_presets",
     "manifest_csv",
     "write_batch_folder",
     "write_batch_zip",

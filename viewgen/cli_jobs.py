@@ -61,8 +61,12 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 # --------------------------------------------------------------------------- batch
 def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     from viewgen.batch_input import BatchLimits, plan_batch
+    from viewgen.batch_output import chosen_presets
     from viewgen.cli import _cli_user
 
+    if (args.preset or args.background) and not args.out:
+        raise InvalidInput("--preset and --background shape what --out writes: add --out DIR.")
+    chosen_presets(args.preset or (), args.background)  # refused before anything is spent
     path = Path(args.file)
     try:
         data = path.read_bytes()
@@ -97,7 +101,8 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     view = _follow(studio, user, batch_id, args.json)
     if args.out:
-        _write_outputs(studio, user, view, Path(args.out))
+        _write_outputs(studio, user, view, Path(args.out), presets=args.preset or (),
+                       background=args.background)
     summary = view.as_dict()
     if args.json:
         print(json.dumps({"summary": {k: summary[k] for k in ("batch_id", "status", "counts",
@@ -128,11 +133,13 @@ def _follow(studio, user, batch_id: str, as_json: bool):
         time.sleep(poll)
 
 
-def _write_outputs(studio, user, view, out: Path) -> None:
+def _write_outputs(studio, user, view, out: Path, *, presets=(),
+                   background: str | None = None) -> None:
     from viewgen.batch_output import write_batch_folder
     from viewgen.batches import manifest_rows
 
-    write_batch_folder(manifest_rows(studio, user, view), out)
+    write_batch_folder(manifest_rows(studio, user, view), out, presets=presets,
+                       background=background)
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -197,6 +204,12 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--images", help="folder the image/logo columns are relative to "
                                         "(default: the CSV's folder)")
     batch.add_argument("--out", help="write a folder per SKU and manifest.csv here")
+    batch.add_argument("--preset", action="append", metavar="NAME",
+                       help="also write each product's views for this marketplace preset "
+                            "(repeatable; `python -m viewgen export --list-presets`)")
+    batch.add_argument("--background", metavar="COLOUR",
+                       help="with --preset: a hex colour (#RRGGBB), white or studio behind the "
+                            "product in every preset with an opaque background")
     batch.add_argument("--name", default="", help="a name for the batch")
     batch.add_argument("--skip-bad-rows", action="store_true",
                        help="queue the valid rows even if some rows are invalid")

@@ -94,6 +94,13 @@ def test_bad_rows_block_the_batch_until_skipped_then_it_runs(app, app_member,
     assert view.charged == 3 * whole and view.refunded == 0
     with _studio().repo.tx(app_member) as tx:
         assert credits.balance(tx, app_member.id) == app_settings.starting_credits - 3 * whole
+    # the download can carry marketplace presets, chosen by their names
+    presets = app.multiselect(key="batch_zip_presets")
+    assert presets.options[:2] == ["Amazon main image", "Amazon additional image"]
+    assert presets.value == []  # by default the ZIP holds the five PNGs per product
+    presets.select("amazon").run()
+    no_exceptions(app)
+    assert app.multiselect(key="batch_zip_presets").value == ["amazon"]
 
 
 @pytest.mark.parametrize("granted", [5])  # under two whole products at any default price
