@@ -390,8 +390,29 @@ def failed_workflows(limit: int = 50) -> list[dict[str, Any]]:
 
 
 def retry(wfid: str) -> None:
-    """Resume a failed or cancelled workflow from its last completed step."""
-    DBOS.resume_workflow(wfid)
+    """Put a cancelled workflow back on its own queue, to go on from its last completed
+    step on whichever executor listens there (DBOS would otherwise use its internal
+    queue, which every process runs, an enqueue-only app replica included). A workflow
+    that ended in an error cannot be resumed (DBOS leaves it as it is): say so."""
+    from viewgen.errors import InvalidInput
+
+    found = DBOS.get_workflow_status(wfid)
+    if found is None:
+        raise InvalidInput("That workflow is not known here.")
+    if found.status in ("SUCCESS", "ERROR"):
+        raise InvalidInput(
+            "That workflow has ended" + (" in an error" if found.status == "ERROR" else "")
+            + " and cannot be resumed; its product was settled (a failure is refunded), so "
+            "start the work again from the product.")
+    DBOS.resume_workflow(wfid, queue_name=found.queue_name or _home_queue(found.name))
+
+
+def _home_queue(name: str | None) -> str | None:
+    """The queue a workflow of this kind is enqueued on (a cancel clears its queue)."""
+    studio = _studio_now()
+    return {"front_flow": image_queue(studio), "view_flow": image_queue(studio),
+            "approve_flow": extract_queue(studio), "views_flow": FLOWS_QUEUE,
+            "batch_row_flow": BATCH_QUEUE}.get((name or "").rsplit(".", 1)[-1])
 
 
 def status(wfid: str) -> str | None:

@@ -33,6 +33,7 @@ def test_upload_a_batch_reload_and_watch_it_finish(server, new_page, shots, tmp_
     settle(page)
     page.locator('[data-testid="stFileUploader"]').first.locator(
         'input[type="file"]').set_input_files(str(csv_path))
+    page.get_by_text("catalogue.csv").wait_for(timeout=SLOW)  # the upload has landed
     settle(page)
     page.get_by_role("button", name="Check the batch").click()
     settle(page)

@@ -67,5 +67,6 @@ def queue_panel(services: Services, user: User) -> None:
     for row in failed:
         left, right = st.columns([5, 1])
         left.text(f"{row['name']} · {row['status']} · {row['workflow_id']}\n{row['error']}")
-        right.button("Retry", key=f"retry_wf_{row['workflow_id']}", on_click=_retry,
-                     args=(services, user, row["workflow_id"]), icon=":material/refresh:")
+        if row["status"] == "CANCELLED":  # an ERROR cannot be resumed (durable.retry)
+            right.button("Retry", key=f"retry_wf_{row['workflow_id']}", on_click=_retry,
+                         args=(services, user, row["workflow_id"]), icon=":material/refresh:")
