@@ -236,7 +236,12 @@ def test_gemini_can_extract_the_features_too(tmp_path: Path, gemini_server: Gemi
         assert studio.run_views(user, approval.id).status == Status.COMPLETE
         models = [r.path.split("/")[-1] for r in gemini_server.posts()]
         assert models.count("gemini-2.5-flash:generateContent") == 1
-        assert models.count("gemini-2.5-flash-image:generateContent") == 5
+        # one charged image per view; any the QA gate drew again are recorded, uncharged
+        images = [c for c in _calls(studio, user, approval.id) if c["kind"] == "image"]
+        assert models.count("gemini-2.5-flash-image:generateContent") == len(images)
+        assert sorted(c["view_type"] for c in images if c["charged"]) == sorted(
+            v.value for v in ViewType if v != ViewType.HERO)
+        assert studio.balance(user) == START - 3  # the product's price, views included
     finally:
         studio.close()
         studio.repo.engine.dispose()
