@@ -103,11 +103,11 @@ class BenchStudio(Studio):
 
 
 def settings_for(data: Path) -> Settings:
-    # queues polled every 10 ms on both sides: a waiting call (direct or through the API)
-    # learns its workflow ended at the next poll, so the default 0.25 s poll would put up
-    # to 250 ms of phase noise into every "added" figure of the POST routes
+    # the default queue poll (0.25 s) on both sides: the POST routes' "added" figures carry
+    # polling-phase noise, but a 10 ms poll in two processes costs the very CPU the bench
+    # measures (the HTTP round trip alone went from 1 to 15 ms); GET is not polled
     return Settings(data_dir=data, starting_credits=1_000_000, api_rate_per_minute=RATE,
-                    image_size=64, queue_poll_s=0.01)
+                    image_size=64)
 
 
 def studio_for(settings: Settings) -> Studio:
