@@ -175,7 +175,7 @@ def batch_panel(batch_id: str) -> None:
                      + ", ".join(f"{n} {s}" for s, n in view.counts.items()))
     st.caption(f"Credits: {view.charged} charged, {view.refunded} refunded, "
                f"{view.held} held for rows still to run.")
-    buttons = st.columns(5)
+    buttons = st.columns(4)
     buttons[0].button("Pause", key="batch_pause", disabled=view.status != "running",
                       on_click=control, args=(studio.pause_batch, batch_id, "Paused"),
                       icon=":material/pause:")
@@ -191,8 +191,7 @@ def batch_panel(batch_id: str) -> None:
                       disabled=not view.counts.get("failed"),
                       on_click=control, args=(studio.retry_batch, batch_id, "Restarted"),
                       icon=":material/refresh:")
-    with buttons[4]:
-        download(view)
+    download(view)
     table = pd.DataFrame([{"row": r.row, "sku": r.sku, "status": STATUS_TEXT.get(r.status,
                            r.status), "problem": r.error or ""} for r in rows])
     st.dataframe(table, hide_index=True, width="stretch", key="batch_rows")
@@ -227,16 +226,17 @@ def download(view) -> None:
     from viewgen.presets import PRESETS
 
     labels = {p.name: p.label for p in PRESETS}
-    presets = st.multiselect(
+    choose, fetch = st.columns([3, 1], vertical_alignment="bottom")
+    presets = choose.multiselect(
         "Also in the ZIP: marketplace presets", list(labels), format_func=labels.get,
         key="batch_zip_presets", placeholder="None: the five PNGs per product",
         help="Each product folder gets a folder per preset (amazon/front.jpg …), sized, "
              "padded and on the background each marketplace asks for.")
-    st.download_button("Download ZIP", data=lambda: batch_zip(manifest_rows(studio, user, view),
+    fetch.download_button("Download ZIP", data=lambda: batch_zip(manifest_rows(studio, user, view),
                                                               presets=presets),
                        file_name=f"{view.name or 'batch'}.zip", mime="application/zip",
                        key="batch_zip_download", on_click="ignore", icon=":material/folder_zip:",
-                       disabled=not any(r.approval_id for r in view.rows))
+                       disabled=not any(r.approval_id for r in view.rows), width="stretch")
 
 
 # ---------------------------------------------------------------------- the page

@@ -192,16 +192,6 @@ def test_export_set_refuses_unknown_presets_and_no_views() -> None:
         export.export_set({}, ["amazon"])
 
 
-def test_export_batch_puts_each_product_in_its_own_folder() -> None:
-    products = {"SKU 1 · Café": all_views(), "sku-1-cafe": {ViewType.FRONT: view_png(ViewType.FRONT)}}
-    data = export.export_batch(products, ["ebay"], workers=2)
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = archive.namelist()
-    assert "sku-1-cafe/ebay/front.jpg" in names and "sku-1-cafe/ebay/bottom.jpg" in names
-    assert "sku-1-cafe-2/ebay/front.jpg" in names and "sku-1-cafe-2/ebay/back.jpg" not in names
-    assert names[-1] == "manifest.json"
-
-
 # --------------------------------------------------------------------------- spin
 
 

@@ -177,17 +177,18 @@ def _product_files(row: ManifestRow, presets: Sequence[Preset] = ()
     images = {_view(key): data for key, data in (row.images or {}).items() if data}
     files: list[tuple[str, bytes]] = []
     problems: list[str] = []
+    readable: dict[ViewType, bytes] = {}  # the views that made it in, for the presets
     for view in ALL_VIEWS:
         if view not in images:
             continue
         try:
             files.append((f"{view.value}.png", _as_png(images[view])))
+            readable[view] = images[view]
         except InvalidInput:
             problems.append(f"the {view.value} image could not be read, so it is not in the download")
     parsed, raw = _features(row.features)
     if raw is not None:
         files.append(("features.json", (json.dumps(raw, indent=2, ensure_ascii=False) + "\n").encode()))
-    readable = {v: images[v] for v in ALL_VIEWS if v in images and f"{v.value}.png" in dict(files)}
     if presets and readable:
         from viewgen.export import render_set
 

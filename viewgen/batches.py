@@ -153,9 +153,8 @@ def start(studio: Studio, actor: User, plan: BatchPlan, *, name: str = "",
 
 def _enqueue_row(actor: User, batch_id: str, row_number: int, auto_approve: bool,
                  attempt: int) -> None:
-    durable.enqueue(durable.BATCH_QUEUE, f"batch:{batch_id}:{row_number}:{attempt}",
-                    durable.batch_row_flow, actor.id, batch_id, row_number, auto_approve,
-                    partition=actor.id)
+    durable.enqueue(f"batch:{batch_id}:{row_number}:{attempt}", durable.batch_row_flow,
+                    actor.id, batch_id, row_number, auto_approve, partition=actor.id)
 
 
 # --------------------------------------------------------------------------- row steps

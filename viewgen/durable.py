@@ -25,6 +25,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -311,8 +312,13 @@ def _studio_now() -> Studio:
     return _studio
 
 
-def enqueue(queue: str, wfid: str, func: Any, *args: Any, partition: str | None = None):
-    """Enqueue ``func`` under a deterministic id; an existing id returns its handle."""
+def enqueue(wfid: str, func: Any, *args: Any, studio: Studio | None = None,
+            partition: str | None = None):
+    """Enqueue ``func`` on its home queue (``home_queue``) under a deterministic id; an
+    existing id returns its handle."""
+    queue = home_queue(func.__name__, studio)
+    if queue is None:
+        raise RuntimeError(f"{func.__name__} is not a viewgen workflow")
     if partition is not None:
         with SetWorkflowID(wfid), SetEnqueueOptions(queue_partition_key=partition):
             return DBOS.enqueue_workflow(queue, func, *args)
@@ -404,15 +410,24 @@ def retry(wfid: str) -> None:
             "That workflow has ended" + (" in an error" if found.status == "ERROR" else "")
             + " and cannot be resumed; its product was settled (a failure is refunded), so "
             "start the work again from the product.")
-    DBOS.resume_workflow(wfid, queue_name=found.queue_name or _home_queue(found.name))
+    DBOS.resume_workflow(wfid, queue_name=found.queue_name or home_queue(found.name))
 
 
-def _home_queue(name: str | None) -> str | None:
-    """The queue a workflow of this kind is enqueued on (a cancel clears its queue)."""
-    studio = _studio_now()
-    return {"front_flow": image_queue(studio), "view_flow": image_queue(studio),
-            "approve_flow": extract_queue(studio), "views_flow": FLOWS_QUEUE,
-            "batch_row_flow": BATCH_QUEUE}.get((name or "").rsplit(".", 1)[-1])
+# The one table of which queue each workflow runs on: ``enqueue`` puts it there, and
+# ``retry`` puts a cancelled one back there (a cancel clears its queue). Image calls share
+# the image queue (its concurrency and rate limits are the provider's), extraction has its
+# own, a views batch waits on the flows queue for its views, and batch rows are
+# partitioned per user on the batch queue.
+_HOME_QUEUES: dict[str, Callable[[Studio], str]] = {
+    "front_flow": image_queue, "view_flow": image_queue, "approve_flow": extract_queue,
+    "views_flow": lambda _: FLOWS_QUEUE, "batch_row_flow": lambda _: BATCH_QUEUE,
+}
+
+
+def home_queue(name: str | None, studio: Studio | None = None) -> str | None:
+    """The queue a workflow of this name (bare or dotted) runs on, or None if not ours."""
+    pick = _HOME_QUEUES.get((name or "").rsplit(".", 1)[-1])
+    return pick(studio or _studio_now()) if pick else None
 
 
 def status(wfid: str) -> str | None:
@@ -491,8 +506,8 @@ def views_flow(actor_id: str, approval_id: str, views: list[str],
     studio = _studio_now()
     me = DBOS.workflow_id
     handles = [
-        enqueue(image_queue(studio), f"{me}:{view}", view_flow, actor_id, approval_id, view,
-                reservations.get(view), feedback, new_feedback)
+        enqueue(f"{me}:{view}", view_flow, actor_id, approval_id, view,
+                reservations.get(view), feedback, new_feedback, studio=studio)
         for view in views
     ]
     outcomes: list[dict[str, Any]] = []
@@ -540,16 +555,16 @@ def batch_row_flow(actor_id: str, batch_id: str, row_number: int, auto_approve: 
         step = _row_next_step(actor_id, approval_id, auto_approve, views_tried)
         action = step["action"]
         if action == "front":
-            handle = enqueue(image_queue(studio), step["workflow_id"], front_flow,
-                             actor_id, approval_id, step["reservation"])
+            handle = enqueue(step["workflow_id"], front_flow, actor_id, approval_id,
+                             step["reservation"], studio=studio)
         elif action == "approve":
-            handle = enqueue(extract_queue(studio), step["workflow_id"], approve_flow,
-                             actor_id, approval_id)
+            handle = enqueue(step["workflow_id"], approve_flow, actor_id, approval_id,
+                             studio=studio)
         elif action == "views":
             views_tried = True
-            handle = enqueue(FLOWS_QUEUE, step["workflow_id"], views_flow, actor_id,
-                             approval_id, step["views"], step["reservations"],
-                             step["feedback"], None, False)
+            handle = enqueue(step["workflow_id"], views_flow, actor_id, approval_id,
+                             step["views"], step["reservations"], step["feedback"], None,
+                             False, studio=studio)
         else:
             return action  # review | complete | failed
         result(handle, poll)

@@ -7,11 +7,11 @@ with fixed timestamps and ordering, so the same inputs give byte-identical archi
 colour swatches (hex, name, usage, share). ``render_preset`` frames one view for
 a shop (``viewgen.presets``: size, background, fill, format, sRGB profile, file-size
 cap) from its cut-out (``viewgen.cutout``); ``export_set`` packs every chosen preset
-of a product into a ZIP with a folder per preset, ``export_batch`` does the same for
-many products. ``spin_frames`` lists the frames of a 360° spin in true turning
-order (never a mirrored side); ``spin_webp``, ``spin_gif`` and ``spin_mp4`` encode
-them and ``turntable_gif`` is the four-view spin of a product as a GIF. Pure
-functions from bytes to bytes; no I/O.
+of a product into a ZIP with a folder per preset (a batch's ZIP is
+``viewgen.batch_output``'s, which calls ``render_set`` per product). ``spin_frames``
+lists the frames of a 360° spin in true turning order (never a mirrored side);
+``spin_webp``, ``spin_gif`` and ``spin_mp4`` encode them and ``turntable_gif`` is the
+four-view spin of a product as a GIF. Pure functions from bytes to bytes; no I/O.
 """
 
 from __future__ import annotations
@@ -632,33 +632,6 @@ def _manifest(rendered: Sequence[ExportedImage], files: Sequence[tuple[str, byte
     }
 
 
-def export_batch(products: Mapping[str, Mapping[ViewType, bytes]], presets: Iterable[str | Preset], *,
-                 workers: int | None = None, background: str | None = None) -> bytes:
-    """One ZIP for many products: ``<name>/<preset>/<view>.<ext>`` and a manifest.
-    Names are made safe for a file system and unique."""
-    chosen = with_background(resolve_presets(presets), background)
-    files: list[tuple[str, bytes]] = []
-    rendered_all: list[ExportedImage] = []
-    used: set[str] = set()
-    for name, images in products.items():
-        folder = _safe_name(name, used)
-        rendered = render_set(images, chosen, workers=workers)
-        rendered_all.extend(rendered)
-        files.extend(_set_files(rendered, prefix=f"{folder}/"))
-    files.append(("manifest.json", _json(_manifest(rendered_all, files, {"products": len(products)}))))
-    return _zip(files)
-
-
-def _safe_name(name: str, used: set[str]) -> str:
-    plain = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    base = "-".join("".join(c if c.isalnum() else " " for c in plain.lower()).split())[:60] or "product"
-    candidate, n = base, 2
-    while candidate in used:
-        candidate, n = f"{base}-{n}", n + 1
-    used.add(candidate)
-    return candidate
-
-
 # --------------------------------------------------------------------------- spin
 
 #: the side views in the order a product turning on a turntable shows them; the
@@ -826,7 +799,6 @@ __all__ = [
     "contact_sheet",
     "cores",
     "encode",
-    "export_batch",
     "export_set",
     "frame_cutout",
     "offline_model",

@@ -488,8 +488,8 @@ class Studio:
                    attempt: str, wait: bool, mode: RetryMode = RetryMode.EDIT, *,
                    free: bool = False) -> Approval:
         wfid = durable.workflow_id(approval_id, "front", attempt)
-        handle = durable.enqueue(durable.image_queue(self), wfid, durable.front_flow,
-                                 actor.id, approval_id, reservation, mode.value, free)
+        handle = durable.enqueue(wfid, durable.front_flow, actor.id, approval_id,
+                                 reservation, mode.value, free, studio=self)
         if wait:
             _raise_from(durable.result(handle, self.settings.queue_poll_s))
         return self.repo.get_approval(actor, approval_id)
@@ -612,8 +612,8 @@ class Studio:
                                    f"{approval.key(ViewType.FRONT) or ''}#{tried}")
         with self.repo.tx(actor, write=True) as tx:  # so every page can show it is running
             tx.update_approval(approval_id, workflow_id=wfid)
-        handle = durable.enqueue(durable.extract_queue(self), wfid, durable.approve_flow,
-                                 actor.id, approval_id)
+        handle = durable.enqueue(wfid, durable.approve_flow, actor.id, approval_id,
+                                 studio=self)
         if wait:
             _raise_from(durable.result(handle, self.settings.queue_poll_s))
         return self.repo.get_approval(actor, approval_id)
@@ -728,9 +728,9 @@ class Studio:
         with self.repo.tx(actor, write=True) as tx:
             chosen, reservations, regenerating, wfid, feedback_list = self._reserve_views(
                 tx, approval_id, views, feedback_text, free=free, hero=hero)
-        durable.enqueue(durable.FLOWS_QUEUE, wfid, durable.views_flow, actor.id, approval_id,
+        durable.enqueue(wfid, durable.views_flow, actor.id, approval_id,
                         [v.value for v in chosen], reservations, feedback_list, feedback_text,
-                        regenerating)
+                        regenerating, studio=self)
         return ViewBatch(self, actor, approval_id, tuple(chosen), wfid)
 
     def _reserve_views(self, tx: Tx, approval_id: str, views: Sequence[ViewType] | None,

@@ -165,3 +165,26 @@ def test_an_admin_may_list_another_persons_products(server, repo, admin, alice_a
         assert boss.get("/api/products").json()["products"] == []  # their own by default
         listed = boss.get("/api/products", params={"userId": alice.id}).json()["products"]
         assert [p["id"] for p in listed] == [approval_id]
+
+
+def test_every_answer_says_where_its_time_went(alice_api: httpx.Client) -> None:
+    """Server-Timing: the auth, the Studio call and the whole request, in ms; the API's own
+    share is the round trip minus the Studio call (what bench/api.py reports)."""
+    from viewgen.api.timing import parse
+
+    front = alice_api.post("/api/generate-front-view", json={"text": "a red enamel kettle"})
+    assert front.status_code == 200, front.text
+    spans = parse(front.headers["server-timing"])
+    assert set(spans) == {"auth", "studio", "app"}
+    assert 0 < spans["auth"] < spans["app"] and 0 < spans["studio"] < spans["app"]
+    assert spans["auth"] + spans["studio"] <= spans["app"]
+    # the front is drawn inside the Studio call: it is most of the request
+    assert spans["studio"] > spans["app"] / 2
+    assert spans["app"] <= front.elapsed.total_seconds() * 1000
+
+    product = alice_api.get(f"/api/products/{front.json()['approvalId']}")
+    assert set(parse(product.headers["server-timing"])) == {"auth", "studio", "app"}
+
+    refused = httpx.get(str(alice_api.base_url).rstrip("/") + "/api/me", timeout=30)  # no token
+    assert refused.status_code == 401
+    assert set(parse(refused.headers["server-timing"])) == {"auth", "app"}

@@ -14,6 +14,9 @@ its durable workflow (DBOS) started: ``wait=False`` of the Studio's front and ap
 actions, ``Studio.start_views`` for views and regeneration. That URL's ``job``
 (``status.job_of``) reports the workflow's progress and, if it failed, why, as
 ``{error, message}``; the product's views and features are there once it is done.
+
+Every answer says where its time went in a ``Server-Timing`` header (``timing``): the
+authentication, the ``Studio`` call the route stands for, and the whole request.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import binascii
 import logging
 import re
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request, Security
@@ -35,6 +39,7 @@ from viewgen.api import schemas as s
 from viewgen.api import status
 from viewgen.api.errors import InvalidFeatures
 from viewgen.api.guard import Authenticator, BodyLimit, Caller, body_limit_bytes
+from viewgen.api.timing import ServerTiming, timed
 from viewgen.blobs import check_key
 from viewgen.domain import ALL_VIEWS, OTHER_VIEWS, Approval, ExtractedFeatures, Status, ViewType
 from viewgen.errors import IllegalTransition, InvalidInput, PermissionDenied, ProviderError
@@ -81,9 +86,16 @@ class Api:
                                           lifetime_s=settings.api_url_expiry_s)
         self.auth = Authenticator(studio.repo, settings, supabase_client=supabase_client)
 
-    def who(self, bearer: HTTPAuthorizationCredentials | None) -> Caller:
-        """The authenticated caller, counted against their rate limit."""
-        return self.auth.caller(f"{bearer.scheme} {bearer.credentials}" if bearer else None)
+    def who(self, bearer: HTTPAuthorizationCredentials | None, *,
+            with_balance: bool = False) -> Caller:
+        """The authenticated caller, counted against their rate limit; ``with_balance``:
+        with their credits as the request began (``Caller.balance``)."""
+        with timed("auth"):
+            caller = self.auth.caller(f"{bearer.scheme} {bearer.credentials}" if bearer
+                                      else None, with_balance=with_balance)
+        if with_balance and caller.balance is None:  # a Supabase token: read it apart
+            caller = replace(caller, balance=self.studio.balance(caller.user))
+        return caller
 
     # -- images -------------------------------------------------------------------
     def url(self, request: Request, key: str | None) -> str | None:
@@ -138,8 +150,11 @@ class Api:
                                     path=f"{base}/regenerate", price=self.regenerate_price()))
         return out
 
-    def credits(self, caller: Caller, before: int) -> s.Credits:
+    def credits(self, caller: Caller) -> s.Credits:
+        """What this request charged: the balance now against ``caller.balance``, read
+        with the token as the request began (``who(..., with_balance=True)``)."""
         balance = self.studio.balance(caller.user)
+        before = balance if caller.balance is None else caller.balance
         return s.Credits(charged=before - balance, balance=balance)
 
     def accepted(self, request: Request, approval: Approval) -> JSONResponse:
@@ -171,6 +186,7 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
     )
     app.state.api = api
     app.add_middleware(BodyLimit, max_bytes=body_limit_bytes(settings))
+    app.add_middleware(ServerTiming)  # the outermost: its "app" span is the whole request
     api_errors.install(app)
 
     # ------------------------------------------------------------------ the seed's routes
@@ -178,29 +194,30 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
               responses={202: {"model": s.Accepted}}, tags=["seed"])
     def generate_front_view(body: s.GenerateFrontRequest, request: Request, bearer: Bearer,
                             wait: Wait = True) -> Any:
-        who = api.who(bearer)
+        who = api.who(bearer, with_balance=True)
         image = decode_image(body.image, "reference image")
         logo = decode_image(body.logo, "logo")
         session_id = body.sessionId or str(uuid.uuid4())
         kwargs: dict[str, Any] = dict(text=body.text, image=image, logo=logo,
                                       session_id=session_id, project_name=body.projectName,
                                       seed=body.seed)
-        before = studio.balance(who.user)
         if not wait:
-            return api.accepted(request, studio.start_front(who.user, **kwargs, wait=False))
-        approval = studio.start_front(who.user, **kwargs)
+            with timed("studio"):
+                approval = studio.start_front(who.user, **kwargs, wait=False)
+            return api.accepted(request, approval)
+        with timed("studio"):
+            approval = studio.start_front(who.user, **kwargs)
         return _json(s.FrontViewResponse(
             approvalId=approval.id, sessionId=approval.session_id,
             status=approval.status.value,
             frontView=api.image(request, approval, ViewType.FRONT),
-            credits=api.credits(who, before)))
+            credits=api.credits(who)))
 
     @app.post("/api/approve-front-view", response_model=s.ApproveResponse,
               responses={202: {"model": s.Accepted}}, tags=["seed"])
     def approve_front_view(body: s.ApproveFrontRequest, request: Request, bearer: Bearer,
                            wait: Wait = True) -> Any:
-        who = api.who(bearer)
-        before = studio.balance(who.user)
+        who = api.who(bearer, with_balance=True)
         extra: dict[str, Any] = {} if wait else {"wait": False}
         if body.approved:
             edited = None
@@ -209,14 +226,16 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
                 if not wait:
                     raise InvalidInput("Edited features are applied once the features are "
                                        "extracted: send them without ?wait=false.")
-            approval = studio.approve(who.user, body.approvalId, **extra)
-            if edited is not None:  # the views are generated from the corrected record
-                approval = studio.correct_features(who.user, body.approvalId, edited)
+            with timed("studio"):
+                approval = studio.approve(who.user, body.approvalId, **extra)
+                if edited is not None:  # the views are generated from the corrected record
+                    approval = studio.correct_features(who.user, body.approvalId, edited)
         else:
             if body.features is not None:
                 raise InvalidInput("Edited features go with an approval, not a rejection.")
-            approval = studio.reject_and_retry(who.user, body.approvalId,
-                                               body.feedback or "", **extra)
+            with timed("studio"):
+                approval = studio.reject_and_retry(who.user, body.approvalId,
+                                                   body.feedback or "", **extra)
         if not wait:
             return api.accepted(request, approval)
         features = approval.extracted_features
@@ -225,7 +244,7 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
             status=approval.status.value, approved=body.approved,
             extractedFeatures=features.public_json() if features and body.approved else None,
             frontView=None if body.approved else api.image(request, approval, ViewType.FRONT),
-            credits=api.credits(who, before),
+            credits=api.credits(who),
             nextPrice=(studio.prices.for_views(len(approval.missing_views)) if body.approved
                        else 0)))
 
@@ -233,19 +252,20 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
               responses={202: {"model": s.Accepted}}, tags=["seed"])
     def generate_additional_views(body: s.AdditionalViewsRequest, request: Request, bearer: Bearer,
                                   wait: Wait = True) -> Any:
-        who = api.who(bearer)
-        before = studio.balance(who.user)
+        who = api.who(bearer, with_balance=True)
         if not wait:  # the batch is a durable workflow: start it and point at it
-            batch = studio.start_views(who.user, body.approvalId, body.views)
+            with timed("studio"):
+                batch = studio.start_views(who.user, body.approvalId, body.views)
             return api.accepted(request, studio.get(who.user, batch.approval_id))
-        approval = studio.run_views(who.user, body.approvalId, body.views)
+        with timed("studio"):
+            approval = studio.run_views(who.user, body.approvalId, body.views)
         if approval.view_errors and all(approval.key(v) is None for v in OTHER_VIEWS):
             # nothing landed (all refunded): the provider is the problem, say so
             raise ProviderError(next(iter(approval.view_errors.values())))
         return _json(s.ViewsResponse(
             approvalId=approval.id, status=approval.status.value,
             views=api.views(request, approval, OTHER_VIEWS),
-            viewErrors=approval.view_errors, credits=api.credits(who, before)))
+            viewErrors=approval.view_errors, credits=api.credits(who)))
 
     # ------------------------------------------------------------------ around them
     @app.get("/api/products", response_model=s.ProductList, tags=["products"])
@@ -264,7 +284,8 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
             filters["user_id"] = userId
         elif who.user.is_admin:
             filters["user_id"] = who.user.id  # an admin's own list unless they ask
-        rows = studio.repo.list_approvals(who.user, **filters)
+        with timed("studio"):
+            rows = studio.repo.list_approvals(who.user, **filters)
         return _json(s.ProductList(products=[
             s.ProductSummary(id=a.id, status=a.status.value, inputText=a.input_text,
                              createdAt=a.created_at, updatedAt=a.updated_at,
@@ -274,7 +295,9 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
     @app.get("/api/products/{approval_id}", response_model=s.Product, tags=["products"])
     def get_product(approval_id: str, request: Request, bearer: Bearer) -> Any:
         who = api.who(bearer)
-        found = status.read(studio, who.user, approval_id)  # one transaction
+        with timed("studio"):
+            found = status.read(studio, who.user, approval_id)  # one transaction
+            job = status.job_of(found.approval, found.calls)
         approval, revisions, history = found.approval, found.revisions, found.history
         features = approval.extracted_features
         return _json(s.Product(
@@ -298,57 +321,62 @@ def create_app(studio: Studio, settings: Settings | None = None, *,
                             for h in history
                             if h.view_type == ViewType.FRONT and h.reason == "rejected"],
             nextActions=api.next_actions(approval),
-            job=status.job_of(approval, found.calls), createdAt=approval.created_at,
+            job=job, createdAt=approval.created_at,
             approvedAt=approval.approved_at, updatedAt=approval.updated_at))
 
     @app.post("/api/products/{approval_id}/regenerate", response_model=s.RegenerateResponse,
               responses={202: {"model": s.Accepted}}, tags=["products"])
     def regenerate(approval_id: str, body: s.RegenerateRequest, request: Request, bearer: Bearer,
                    wait: Wait = True) -> Any:
-        who = api.who(bearer)
-        before = studio.balance(who.user)
+        who = api.who(bearer, with_balance=True)
         if studio.get(who.user, approval_id).status != Status.COMPLETE:
             raise IllegalTransition("Only a complete product can be regenerated; generate its "
                                     "views first (POST /api/generate-additional-views).")
         if not wait:  # what Studio.regenerate waits for, started and pointed at
-            batch = studio.start_views(who.user, approval_id, body.views, feedback=body.feedback)
+            with timed("studio"):
+                batch = studio.start_views(who.user, approval_id, body.views,
+                                           feedback=body.feedback)
             return api.accepted(request, studio.get(who.user, batch.approval_id))
-        revision = studio.regenerate(who.user, approval_id, body.views, body.feedback)
+        with timed("studio"):
+            revision = studio.regenerate(who.user, approval_id, body.views, body.feedback)
         approval = studio.get(who.user, approval_id)
         return _json(s.RegenerateResponse(
             approvalId=approval.id, status=approval.status.value,
             revisionNumber=revision.revision_number,
             regenerated=list(revision.changes_made.get("regenerated", [])),
-            views=api.views(request, approval), credits=api.credits(who, before)))
+            views=api.views(request, approval), credits=api.credits(who)))
 
     @app.post("/api/products/{approval_id}/retry-front", response_model=s.FrontViewResponse,
               responses={202: {"model": s.Accepted}}, tags=["products"])
     def retry_front(approval_id: str, request: Request, bearer: Bearer, wait: Wait = True) -> Any:
-        who = api.who(bearer)
-        before = studio.balance(who.user)
+        who = api.who(bearer, with_balance=True)
         if not wait:
-            return api.accepted(request, studio.retry_front(who.user, approval_id, wait=False))
-        approval = studio.retry_front(who.user, approval_id)
+            with timed("studio"):
+                approval = studio.retry_front(who.user, approval_id, wait=False)
+            return api.accepted(request, approval)
+        with timed("studio"):
+            approval = studio.retry_front(who.user, approval_id)
         return _json(s.FrontViewResponse(
             approvalId=approval.id, sessionId=approval.session_id,
             status=approval.status.value,
             frontView=api.image(request, approval, ViewType.FRONT),
-            credits=api.credits(who, before)))
+            credits=api.credits(who)))
 
     @app.get("/api/me", response_model=s.Me, tags=["account"])
     def me(bearer: Bearer) -> Any:
-        who = api.who(bearer)
+        who = api.who(bearer, with_balance=True)  # the balance read with the token
         user = who.user
         return _json(s.Me(id=user.id, email=user.email, displayName=user.display_name,
                     role=user.role.value, authenticatedWith=who.via,
-                    credits=studio.balance(user), prices=api.price_list()))
+                    credits=who.balance, prices=api.price_list()))
 
     @app.get("/api/images/{key:path}", tags=["images"],
              responses={200: {"content": {"image/png": {}}}})
     def image(key: str, exp: str = "", sig: str = "") -> Response:
         """An image by a signed link from this API (no bearer token: the link is the pass)."""
         api.signer.verify(key, exp, sig)
-        data = studio.blobs.get(check_key(key))
+        with timed("studio"):
+            data = studio.blobs.get(check_key(key))
         ext = key.rsplit(".", 1)[-1].lower()
         return Response(data, media_type=_CONTENT_TYPES.get(ext, "application/octet-stream"),
                         headers={"Cache-Control": "private, max-age=300",

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from viewgen import tokens
+from viewgen import credits, tokens
 from viewgen.api.errors import NotAvailable, Unauthorized, error_body
 from viewgen.api.ratelimit import RateLimiter
 from viewgen.domain import User
@@ -45,6 +45,7 @@ class Caller:
     user: User
     via: str  # "api_token" | "supabase"
     limit_key: str  # the rate limit's bucket: a token id, or a Supabase user id
+    balance: int | None = None  # their credits as the request began, when asked for
 
 
 class Authenticator:
@@ -58,7 +59,10 @@ class Authenticator:
         self._cache: dict[str, tuple[float, User]] = {}
         self._lock = threading.Lock()
 
-    def caller(self, authorization: str | None) -> Caller:
+    def caller(self, authorization: str | None, *, with_balance: bool = False) -> Caller:
+        """Who is calling, with one request of their rate limit spent; ``with_balance``:
+        their credits too, read in the same transaction for an API token (a route that
+        reports what it charged needs the balance before it)."""
         scheme, _, credential = (authorization or "").partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
@@ -66,7 +70,7 @@ class Authenticator:
                                "in the app's account panel or with `python -m viewgen tokens "
                                "create EMAIL`).")
         if tokens.looks_like_token(credential):
-            return self._token_caller(credential)
+            return self._token_caller(credential, with_balance)
         if self._supabase_enabled:
             user = self._supabase_user(credential)
             found = Caller(user, "supabase", f"user:{user.id}")
@@ -79,27 +83,32 @@ class Authenticator:
             return found
         raise Unauthorized("That is not a viewgen API token (they start with 'vg_').")
 
-    def _token_caller(self, credential: str) -> Caller:
-        """Look the token up and spend one request of its limit, in one transaction."""
+    def _token_caller(self, credential: str, with_balance: bool) -> Caller:
+        """Look the token up and spend one request of its limit, in one transaction (the
+        caller's balance too, if asked for)."""
         found: tuple[User, tokens.ApiToken] | None = None
         wait: float | None = None
+        balance: int | None = None
         if tokens.plausible(credential):
-            if not self.limiter.enabled:
-                found = tokens.authenticate(self.repo, credential)
-            else:
+            with self.repo.tx(SYSTEM, write=self.limiter.enabled) as tx:
+                self.limiter.relax_commit(tx.conn)
+                found = tokens.lookup(tx, credential)
+                if found is not None and self.limiter.enabled:
+                    wait = self.limiter.take(tx.conn, f"token:{found[1].id}")
+                if found is not None and wait is None:
+                    if with_balance:
+                        balance = credits.balance(tx, found[0].id)
+                    if self.limiter.enabled and tokens.stale(found[1]):
+                        tokens.touch(tx, found[1])  # already a write transaction
+            if found is not None and not self.limiter.enabled and tokens.stale(found[1]):
                 with self.repo.tx(SYSTEM, write=True) as tx:
-                    self.limiter.relax_commit(tx.conn)
-                    found = tokens.lookup(tx, credential)
-                    if found is not None:
-                        wait = self.limiter.take(tx.conn, f"token:{found[1].id}")
-                        if wait is None and tokens.stale(found[1]):
-                            tokens.touch(tx, found[1])
+                    tokens.touch(tx, found[1])
         if found is None:
             raise Unauthorized("That API token is not valid or has been revoked.")
         if wait is not None:
             raise self.limiter.refusal(wait)
         user, token = found
-        return Caller(user, "api_token", f"token:{token.id}")
+        return Caller(user, "api_token", f"token:{token.id}", balance)
 
     # -- Supabase access tokens ---------------------------------------------------
     def _client(self) -> Any:

@@ -446,6 +446,15 @@ def _decode_logo(data: bytes) -> np.ndarray | None:
     return arr
 
 
+def _logo_extent(width: float, logo: np.ndarray) -> tuple[float, float]:
+    """A logo's width and height when ``width`` wide, in ``width``'s units (cm or px): a
+    tall logo is limited to 1.2 times that width in height instead."""
+    ratio = logo.shape[0] / logo.shape[1]
+    if ratio > 1.2:
+        return width * 1.2 / ratio, width * 1.2
+    return width, width * ratio
+
+
 def _apply_logo(scene: Scene, geo: _Geometry, ys: np.ndarray, xs: np.ndarray, albedo: np.ndarray,
                 normal_w: np.ndarray, size: tuple[int, int], scale: float, logo: np.ndarray) -> None:
     """Alpha-composite the logo into the albedo of the surface under the logo anchor
@@ -456,11 +465,8 @@ def _apply_logo(scene: Scene, geo: _Geometry, ys: np.ndarray, xs: np.ndarray, al
     wx0, wy0, _, _ = geo.window
     c = VIEW_FRAMES[ViewType.FRONT] @ (np.array(scene.logo_anchor) - scene.center)
     px, py = W / 2 + c[0] * scale, H / 2 - c[1] * scale
-    lw = max(4, round(scene.logo_width * scale))
-    lh = max(2, round(lw * logo.shape[0] / logo.shape[1]))
-    if lh > lw * 1.2:  # a tall logo: limit its height instead
-        lh = round(scene.logo_width * scale * 1.2)
-        lw = max(2, round(lh * logo.shape[1] / logo.shape[0]))
+    w, h = _logo_extent(scene.logo_width * scale, logo)
+    lw, lh = max(2, round(w)), max(2, round(h))
     iy, ix = int(py) - wy0, int(px) - wx0
     if not (0 <= iy < geo.ids.shape[0] and 0 <= ix < geo.ids.shape[1]):
         return
@@ -501,11 +507,7 @@ def _apply_logo_projected(scene: Scene, geo: _Geometry, frame: np.ndarray, ys: n
     in_front = (front @ frame.T) @ cam  # camera axes -> world offsets -> front axes
     facing = (front[2] @ frame.T) @ normal_cam  # world normal . towards the front camera
     a = front @ (np.array(scene.logo_anchor) - scene.center)
-    lw = scene.logo_width
-    lh = lw * logo.shape[0] / logo.shape[1]
-    if lh > lw * 1.2:  # a tall logo: limit its height instead, as on the front
-        lh = scene.logo_width * 1.2
-        lw = lh * logo.shape[1] / logo.shape[0]
+    lw, lh = _logo_extent(scene.logo_width, logo)  # in cm, as on the front
     u = (in_front[0] - (a[0] - lw / 2)) / lw
     v = ((a[1] + lh / 2) - in_front[1]) / lh
     on = np.flatnonzero((u >= 0) & (u < 1) & (v >= 0) & (v < 1) & (facing > 0.25))
