@@ -586,3 +586,16 @@ def test_a_logo_that_was_asked_for_must_show_on_the_front() -> None:
     # a gold logo on a gold product cannot be told apart: passes, and says it is unconfirmed
     gold = quality.check_front(draw_view(0.6, 0.5, GOLD), logo=logo.getvalue()).check("logo")
     assert gold.passed and gold.details["confirmed"] is False
+
+
+def test_the_scene_a_product_stands_in_is_not_asked_of_it() -> None:
+    """"On a silver tripod", "against a white background": the product is not silver or
+    white, so a black camera passes; a colour on the product itself still counts."""
+    camera = draw_view(0.5, 0.35, BLACK)
+    for text in ("a black camera on a silver tripod",
+                 "black camera against a white background, on a wooden table"):
+        result = quality.check_front(camera, text=text)
+        assert result.passed, (text, result.reasons)
+        assert set(result.check("named_colours").details["colours"]) == {"black"}
+    strapped = quality.check_front(camera, text="a black camera on a silver tripod with a red strap")
+    assert not strapped.passed and "red" in strapped.check("named_colours").reason

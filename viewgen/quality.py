@@ -58,6 +58,7 @@ from viewgen.color import (
 )
 from viewgen.domain import OTHER_VIEWS, ExtractedFeatures, ViewType
 from viewgen.errors import InvalidInput
+from viewgen.scene import without_scene
 
 ANALYSIS_SIDE = 128
 PASS_SCORE = 70.0
@@ -505,7 +506,7 @@ def check_front(image: ImageInput | Analysis, *, text: str | None = None,
     checks = _presence_checks(a)
     if not a.found:
         return _result(ViewType.FRONT, checks)
-    colours = named_colours(text)
+    colours = named_colours(without_scene(text) if text else text)  # not the tripod's silver
     hidden = [c for c in colours if hidden_from_front(c, text or "")]
     colours = [c for c in colours if c not in hidden]
     if colours:

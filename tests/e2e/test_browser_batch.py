@@ -52,6 +52,10 @@ def test_upload_a_batch_reload_and_watch_it_finish(server, new_page, shots, tmp_
     page.get_by_text("Your batches").wait_for(timeout=SLOW)  # a member sees only theirs
     page.get_by_text("4 of 4 rows finished").wait_for(timeout=SLOW)
     settle(page, timeout=SLOW)
+    download = page.get_by_role("button", name="Download ZIP")
+    download.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # the progress bar's width eases in
     shots(page, "22-batch-finished-after-reload")
     body = page.locator("body").inner_text()
     assert "4 complete" in body, body[-800:]
+    assert download.is_enabled()

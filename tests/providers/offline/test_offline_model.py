@@ -205,3 +205,25 @@ def test_modifier_words_change_a_colour_and_are_kept_in_its_name() -> None:
 def test_a_kind_of_product_word_is_not_a_second_colour() -> None:
     assert parse_description("a red ceramic coffee mug").color_name == "red"
     assert parse_description("a black wine glass vase").color_name == "black"
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "color"),
+    [
+        ("a black camera on a silver tripod", "camera", "black"),
+        ("a red mug on a wooden table", "mug", "red"),
+        ("red sneakers against a white background", "shoe", "red"),
+        ("a green bottle on top of a marble countertop, 25 cm tall", "bottle", "green"),
+        ("a white mug next to a black laptop", "mug", "white"),
+        ("a white table", "table", "white"),  # the table is the product here
+    ],
+)
+def test_the_scene_is_not_the_product(text: str, category: str, color: str) -> None:
+    model = parse_description(text)
+    assert (model.category, model.color_name) == (category, color)
+
+
+def test_a_place_on_the_product_is_kept() -> None:
+    model = parse_description("a white mug with a red logo on the front")
+    assert model.category == "mug" and model.color_name == "white"
+    assert model.logo_color == COLORS["red"]

@@ -41,6 +41,7 @@ from viewgen.providers.offline.vocabulary import (
     VARIANT_PARTS,
     PartSpec,
 )
+from viewgen.scene import without_scene
 
 RGB = tuple[int, int, int]
 
@@ -486,9 +487,10 @@ def parse_description(text: str, seed: int = 0) -> ProductModel:
         raise InvalidInput("Describe the product in words (for example \"navy leather "
                            "messenger bag with a tan strap\").")
     text = text.strip()[:2000]
-    phrases, categories = _phrases(text)
+    words = without_scene(text, also=CATEGORY_WORDS)  # "a red mug on a wooden table": a mug
+    phrases, categories = _phrases(words)
     category, variant = _pick_category(categories)
-    shape, legs, wheels = shape_words(text)
+    shape, legs, wheels = shape_words(words)
     if wheels and category == "chair" and variant in ("", "office"):
         variant = "office"
     template = TEMPLATES[category]
@@ -529,7 +531,7 @@ def parse_description(text: str, seed: int = 0) -> ProductModel:
             f = (1.0, 1.0, 1.15)
         dims = [d * k for d, k in zip(dims, f, strict=True)]
     dims = _shaped_dims(dims, shape, category)
-    dims = _explicit_dims(text, dims)
+    dims = _explicit_dims(words, dims)
     # the seed nudges proportions a little, so two seeds give two takes on one product
     jitter = ((seed * 2654435761) % 1000) / 1000.0 - 0.5
     keep_round = shape in ("round", "cylinder", "sphere") or (
