@@ -193,10 +193,8 @@ def _hero_view(conn: Connection) -> None:
     columns = ", ".join(c.name for c in history.columns)
     conn.execute(text(f"INSERT INTO {history.name} ({columns}) SELECT {columns} FROM {old}"))
     conn.execute(text(f"DROP TABLE {old}"))
-    for rollup in rollups.ROLLUPS:
-        if rollup.source == history.name:
-            for statement in rollups._sqlite_triggers(rollup):
-                conn.execute(text(statement))
+    for statement in rollups.sqlite_triggers_on(history.name):
+        conn.execute(text(statement))
     for statement in rollups.INDEXES:
         conn.execute(text(statement))
 

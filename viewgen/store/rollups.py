@@ -164,6 +164,14 @@ def _upsert(rollup: Rollup, row: str, sign: str, dialect: str) -> str:
             f"ON CONFLICT ({keys}) DO UPDATE SET {', '.join(updates)}")
 
 
+def sqlite_triggers_on(table: str) -> list[str]:
+    """The SQLite triggers that keep every rollup fed by ``table`` in step with it (a
+    migration that rebuilds ``table`` on SQLite, where ALTER cannot change a CHECK, loses
+    them with the old table and puts these back)."""
+    return [statement for rollup in ROLLUPS if rollup.source == table
+            for statement in _sqlite_triggers(rollup)]
+
+
 def _sqlite_triggers(rollup: Rollup) -> list[str]:
     name, source = rollup.name, rollup.source
     watched = ", ".join(rollup.watch)
