@@ -13,6 +13,7 @@ out, ``InvalidInput`` for a bad hex or size. User text is only ever a widget's v
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import streamlit as st
 from pydantic import ValidationError
@@ -152,20 +153,29 @@ def features_form(features: ExtractedFeatures, *, key: str = "features_form",
     with st.form(key, border=True):
         st.markdown("**Colours**")
         for number, colour in enumerate(features.colors, start=1):
-            swatch, name, usage, remove = st.columns([1, 3, 2, 1.4],
+            # the column heads once, over the first row; every widget keeps its own label
+            # for screen readers ("Name of colour 2")
+            shown: Literal["visible", "collapsed"] = "visible" if number == 1 else "collapsed"
+            swatch, name, usage, remove = st.columns([1.1, 3, 2, 1.5],
                                                      vertical_alignment="bottom")
             with swatch:
-                hex_value = st.color_picker(f"Colour {number}", value=colour.hex,
-                                            key=_widget(key, f"hex{number}"))
+                hex_value = st.color_picker(
+                    "Colour" if number == 1 else f"Colour {number}", value=colour.hex,
+                    key=_widget(key, f"hex{number}"), label_visibility=shown)
             with name:
-                name_value = st.text_input(f"Name of colour {number}", value=colour.name,
-                                           max_chars=60, key=_widget(key, f"name{number}"))
+                name_value = st.text_input(
+                    "Name" if number == 1 else f"Name of colour {number}", value=colour.name,
+                    max_chars=60, key=_widget(key, f"name{number}"), label_visibility=shown)
             with usage:
-                usage_value = st.selectbox(f"Use of colour {number}", USAGES,
-                                           index=USAGES.index(colour.usage.value),
-                                           key=_widget(key, f"usage{number}"))
+                usage_value = st.selectbox(
+                    "Use" if number == 1 else f"Use of colour {number}", USAGES,
+                    index=USAGES.index(colour.usage.value), key=_widget(key, f"usage{number}"),
+                    label_visibility=shown)
             with remove:
-                removed = st.checkbox("Remove", key=_widget(key, f"remove{number}"))
+                if number == 1:
+                    st.caption("Remove")
+                removed = st.checkbox(f"Remove colour {number}", label_visibility="collapsed",
+                                      key=_widget(key, f"remove{number}"))
             values.colours.append(ColourRow(hex_value, name_value, usage_value, removed))
         add_hex, add_name, add_usage = st.columns([2, 3, 2], vertical_alignment="bottom")
         with add_hex:
