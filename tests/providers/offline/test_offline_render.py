@@ -214,16 +214,19 @@ for (category, variant) in VARIANT_DIMS:
     _VARIANTS.setdefault(category, [""]).append(variant)
 
 _rgb = st.tuples(*(st.integers(0, 255) for _ in range(3)))
-_ratio = st.floats(min_value=0.1, max_value=1.0, allow_nan=False, allow_infinity=False)
+# each side at least a fifth of the longest and 2 cm: the builders draw details in
+# absolute cm (a bowl's 0.8 cm foot), and a desk lamp 0.33 cm tall and 3 cm deep gives its
+# base a sub-pixel edge at 128 px, seen from above but missed from the front
+_ratio = st.floats(min_value=0.2, max_value=1.0, allow_nan=False, allow_infinity=False)
 
 
 @st.composite
 def product_models(draw: st.DrawFn) -> ProductModel:
     category = draw(st.sampled_from(sorted(TEMPLATES)))
     variant = draw(st.sampled_from(_VARIANTS.get(category, [""])))
-    # any proportions up to 1:10 (thinner than that, parts fall below a pixel at 128 px)
-    longest = draw(st.floats(min_value=3.0, max_value=150.0, allow_nan=False, allow_infinity=False))
-    width, height, depth = (longest * draw(_ratio) for _ in range(3))
+    # any proportions up to 1:5 (thinner than that, parts fall below a pixel at 128 px)
+    longest = draw(st.floats(min_value=10.0, max_value=150.0, allow_nan=False, allow_infinity=False))
+    width, height, depth = (max(2.0, longest * draw(_ratio)) for _ in range(3))
     names = draw(st.lists(st.sampled_from(sorted(PART_LABELS)), max_size=5, unique=True))
     parts = tuple(Part(name, draw(_rgb), "custom", draw(st.sampled_from(MATERIALS))) for name in names)
     base = parse_description(category if category != "product" else "gizmo")
