@@ -6,12 +6,16 @@ one after another, measured side by side in one run.
 Each run makes a fresh product (front, approve with feature extraction, four views,
 stored in SQLite and the local blob store). The same products are then generated with
 one view worker (sequential) and with four (parallel), interleaved so machine noise
-hits both alike. The last line is the headline ratio.
+hits both alike. Each configuration runs in its own child process: a process has one
+durable-workflow engine (DBOS), launched for one studio. The last line is the headline
+ratio. The stages include the durable queues' polling (``VIEWGEN_QUEUE_POLL_S``, 0.25 s
+by default): a waiting call learns its workflow's result at the next poll.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -52,32 +56,49 @@ def one_product(studio, user, text: str, seed: int) -> dict[str, float]:
             "analysis": t4 - t3}
 
 
+def child(label: str, workers: int, size: int, data: str, conn) -> None:
+    """One configuration in its own process: make a product per request from the parent."""
+    settings = Settings(data_dir=Path(data) / label, view_workers=workers, image_size=size,
+                        starting_credits=10_000)
+    studio = build_studio(settings)
+    user = create_account(studio.repo, settings, "bench@example.com", password_hash=None)
+    one_product(studio, user, "warm up box", 1)  # imports, first allocations, model caches
+    conn.send("ready")
+    while (job := conn.recv()) is not None:
+        conn.send(one_product(studio, user, *job))
+    studio.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--size", type=int, default=1024)
     args = parser.parse_args()
 
+    spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:
-        studios = {}
-        users = {}
+        pipes, procs = {}, []
         for label, workers in (("parallel", 4), ("sequential", 1)):
-            settings = Settings(data_dir=Path(tmp) / label, view_workers=workers,
-                                image_size=args.size, starting_credits=10_000)
-            studios[label] = build_studio(settings)
-            users[label] = create_account(studios[label].repo, settings, "bench@example.com",
-                                          password_hash=None)
-        # warm-up: imports, first allocations, model caches
-        for label in studios:
-            one_product(studios[label], users[label], "warm up box", 1)
-
+            mine, theirs = spawn.Pipe()
+            proc = spawn.Process(target=child, args=(label, workers, args.size, tmp, theirs))
+            proc.start()
+            pipes[label] = mine
+            procs.append(proc)
+        for pipe in pipes.values():
+            if pipe.recv() != "ready":
+                raise SystemExit("a bench process did not start")
         times: dict[str, list[dict[str, float]]] = {"parallel": [], "sequential": []}
-        for i in range(args.runs):
-            text = PRODUCTS[i % len(PRODUCTS)]
-            for label in ("parallel", "sequential") if i % 2 == 0 else ("sequential", "parallel"):
-                times[label].append(one_product(studios[label], users[label], text, 100 + i))
-        for studio in studios.values():
-            studio.close()
+        try:
+            for i in range(args.runs):
+                text = PRODUCTS[i % len(PRODUCTS)]
+                for label in ("parallel", "sequential") if i % 2 == 0 else ("sequential", "parallel"):
+                    pipes[label].send((text, 100 + i))
+                    times[label].append(pipes[label].recv())
+        finally:
+            for pipe in pipes.values():
+                pipe.send(None)
+            for proc in procs:
+                proc.join(timeout=60)
 
     def med(label: str, stage: str) -> float:
         return statistics.median(r[stage] for r in times[label]) * 1000

@@ -25,7 +25,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -327,6 +327,37 @@ def enqueue(wfid: str, func: Any, *args: Any, studio: Studio | None = None,
 
 
 def result(handle: Any, poll: float) -> Any:
+    """A workflow's result, from inside another workflow (a recorded step: one constant
+    polling interval, as DBOS records it)."""
+    return handle.get_result(polling_interval_sec=poll)
+
+
+ENDED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
+# a views batch looks for its (at most five) views this often: a person is waiting on it,
+# and a view that lands is written to the product at once rather than a queue poll later
+VIEWS_POLL_S = 0.05
+FIRST_POLL_S = 0.01
+
+
+def polls(ceiling: float) -> Iterator[float]:
+    """How long a waiting caller sleeps between looks: 10 ms, then half as long again each
+    time, up to ``ceiling`` (the queue poll). A quick workflow (the offline renderer, a
+    cached answer) is seen at once instead of a whole poll later; a slow one (a provider
+    taking seconds) is looked at no more often than the queues are polled."""
+    interval = min(FIRST_POLL_S, ceiling)
+    while True:
+        yield interval
+        interval = min(ceiling, interval * 1.5)
+
+
+def await_result(handle: Any, poll: float) -> Any:
+    """A workflow's result, for a caller outside any workflow (a Studio action that
+    waits), looking with ``polls``."""
+    wfid = handle.get_workflow_id()
+    for interval in polls(max(FIRST_POLL_S, poll)):
+        if status(wfid) in ENDED:
+            break
+        time.sleep(interval)
     return handle.get_result(polling_interval_sec=poll)
 
 
@@ -336,13 +367,13 @@ def retrieve_result(wfid: str) -> Any:
 
 def wait(wfid: str, poll: float, *, timeout: float | None = None) -> Any:
     """Wait for a workflow to end (``timeout``: give up quietly after that many seconds)."""
-    if timeout is None:
-        return DBOS.retrieve_workflow(wfid).get_result(polling_interval_sec=poll)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for interval in polls(max(FIRST_POLL_S, poll)):
         if status(wfid) not in ("ENQUEUED", "PENDING", "DELAYED", None):
             return DBOS.retrieve_workflow(wfid).get_result(polling_interval_sec=poll)
-        time.sleep(max(0.01, poll))
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
+        time.sleep(interval)
     return None
 
 
@@ -513,7 +544,7 @@ def views_flow(actor_id: str, approval_id: str, views: list[str],
     outcomes: list[dict[str, Any]] = []
     for view, handle in zip(views, handles, strict=True):
         try:
-            outcomes.append(result(handle, studio.settings.queue_poll_s))
+            outcomes.append(result(handle, min(studio.settings.queue_poll_s, VIEWS_POLL_S)))
         except Exception as exc:  # a crashed child: its view counts as failed
             log.exception("view workflow %s failed", view)
             outcomes.append({"view": view, "ok": False,

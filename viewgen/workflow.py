@@ -87,7 +87,7 @@ class ViewBatch:
 
     def __iter__(self) -> Iterator[ViewOutcome]:
         pending = {v.value for v in self.views} - {o.view.value for o in self.outcomes}
-        poll = max(0.02, self.studio.settings.queue_poll_s)
+        polls = durable.polls(max(0.02, self.studio.settings.queue_poll_s))
         while pending:
             for view in sorted(pending):
                 child = f"{self.workflow_id}:{view}"
@@ -103,7 +103,7 @@ class ViewBatch:
             if pending:
                 if durable.status(self.workflow_id) in ("ERROR", "CANCELLED"):
                     return
-                time.sleep(poll)
+                time.sleep(next(polls))
 
     def wait(self, timeout: float | None = None) -> Approval:
         """Wait for the batch and return the approval as it stands when the batch ends.
@@ -113,7 +113,7 @@ class ViewBatch:
         that follows in the same workflow is advisory and not waited for here
         (``Studio.wait_for_analysis``), as before durable execution.
         """
-        poll = max(0.02, self.studio.settings.queue_poll_s)
+        polls = durable.polls(max(0.02, self.studio.settings.queue_poll_s))
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             approval = self.studio.get(self.actor, self.approval_id)
@@ -123,7 +123,7 @@ class ViewBatch:
                 return self.studio.get(self.actor, self.approval_id)
             if deadline is not None and time.monotonic() > deadline:
                 return approval
-            time.sleep(poll)
+            time.sleep(next(polls))
 
     @property
     def approval(self) -> Approval:
@@ -491,7 +491,7 @@ class Studio:
         handle = durable.enqueue(wfid, durable.front_flow, actor.id, approval_id,
                                  reservation, mode.value, free, studio=self)
         if wait:
-            _raise_from(durable.result(handle, self.settings.queue_poll_s))
+            _raise_from(durable.await_result(handle, self.settings.queue_poll_s))
         return self.repo.get_approval(actor, approval_id)
 
     def run_front_step(self, actor_id: str, approval_id: str, reservation: int | None,
@@ -615,7 +615,7 @@ class Studio:
         handle = durable.enqueue(wfid, durable.approve_flow, actor.id, approval_id,
                                  studio=self)
         if wait:
-            _raise_from(durable.result(handle, self.settings.queue_poll_s))
+            _raise_from(durable.await_result(handle, self.settings.queue_poll_s))
         return self.repo.get_approval(actor, approval_id)
 
     def run_extract_step(self, actor_id: str, approval_id: str, step_key: str) -> dict[str, Any]:
