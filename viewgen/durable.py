@@ -326,6 +326,18 @@ def enqueue(wfid: str, func: Any, *args: Any, studio: Studio | None = None,
         return DBOS.enqueue_workflow(queue, func, *args)
 
 
+def start(wfid: str, func: Any, *args: Any, studio: Studio | None = None):
+    """Start a coordinating workflow (one that makes no provider call itself, such as a
+    views batch) at once when this process runs workflows; an enqueue-only replica
+    (``VIEWGEN_WORKER=off``) enqueues it on its home queue for the workers instead. Its
+    provider calls still go through their queues and limits; starting it here saves a
+    person the wait for the next queue poll. An existing id returns its handle."""
+    if _executor is not None and _executor.kind != "off":
+        with SetWorkflowID(wfid):
+            return DBOS.start_workflow(func, *args)
+    return enqueue(wfid, func, *args, studio=studio)
+
+
 def result(handle: Any, poll: float) -> Any:
     """A workflow's result, from inside another workflow (a recorded step: one constant
     polling interval, as DBOS records it)."""

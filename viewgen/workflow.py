@@ -728,7 +728,7 @@ class Studio:
         with self.repo.tx(actor, write=True) as tx:
             chosen, reservations, regenerating, wfid, feedback_list = self._reserve_views(
                 tx, approval_id, views, feedback_text, free=free, hero=hero)
-        durable.enqueue(wfid, durable.views_flow, actor.id, approval_id,
+        durable.start(wfid, durable.views_flow, actor.id, approval_id,
                         [v.value for v in chosen], reservations, feedback_list, feedback_text,
                         regenerating, studio=self)
         return ViewBatch(self, actor, approval_id, tuple(chosen), wfid)
