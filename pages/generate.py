@@ -568,7 +568,8 @@ def draw_done(approval: Approval) -> None:
             st.success("Your product is ready. Checking that the views agree…",
                        icon=":material/task_alt:")
         elif product.get("passed"):
-            st.success(f"Your product is ready: {product.get('headline', '').lower()}",
+            headline = product.get("headline", "")  # "Five consistent views. Some are ..."
+            st.success(f"Your product is ready: {headline[:1].lower()}{headline[1:]}",
                        icon=":material/task_alt:")
         else:
             st.warning("Your product is ready, but not all views agree yet.",

@@ -132,9 +132,13 @@ def test_views_built_from_one_photo_are_labelled_estimated(app, studio_of, app_m
         v for v in ViewType if v != ViewType.FRONT and photo.key(v))
     assert studio_of.estimated_views(app_member, words) == frozenset()
 
+    studio_of.wait_for_analysis(photo.id)
     done = _open_product(app, app_member, photo.id, "generate")
     assert done.session_state[state.GEN_STEP] == Step.DONE
     assert len(_estimated_captions(done)) == 4  # back, side, top, bottom; not the front
+    assert [s.value for s in done.success] == [
+        "Your product is ready: five consistent views. Some are estimated from one photo, "
+        "so check them by eye."]
     history = _open_product(app, app_member, photo.id, "history")
     assert len(_estimated_captions(history)) == 4
 
