@@ -191,15 +191,13 @@ def detail(approval_id: str) -> None:
         return
     action = state.get(state.HIST_ACTION)
     st.subheader(title_of(approval))
-    meta, badge = st.columns([3, 1])
-    with meta:
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        status_badge(approval)  # beside the dates, under the title it belongs to
         bits = [f"Started {when(approval.created_at)}"]
         if approval.rejection_count:
             bits.append(f"{approval.rejection_count} rejected front"
                         f"{'s' if approval.rejection_count > 1 else ''}")
-        st.caption(" · ".join(bits))
-    with badge:
-        status_badge(approval)
+        st.caption(" · ".join(bits), width="content")
     if error := state.get(state.HIST_ERROR):
         st.error(error, icon=":material/error:")
     if action is not None:
