@@ -230,6 +230,9 @@ def current_studio() -> Studio | None:
     return _studio
 
 
+BATCH_POLL_FACTOR = 4
+
+
 def _register_queues(studio: Studio) -> None:
     s = studio.settings
     poll = max(0.01, s.queue_poll_s)
@@ -240,8 +243,11 @@ def _register_queues(studio: Studio) -> None:
                             limiter=limiter, polling_interval_sec=poll,
                             on_conflict="always_update")
     DBOS.register_queue(FLOWS_QUEUE, polling_interval_sec=poll, on_conflict="always_update")
+    # a batch row is a long flow nobody watches step by step: its start may wait a little
+    # longer, and an idle process polls one queue a quarter as often
     DBOS.register_queue(BATCH_QUEUE, partition_concurrency=max(1, s.batch_rows_per_user),
-                        polling_interval_sec=poll, on_conflict="always_update")
+                        polling_interval_sec=poll * BATCH_POLL_FACTOR,
+                        on_conflict="always_update")
 
 
 def _unique_executor_id(studio: Studio, wanted: str) -> str:
