@@ -350,7 +350,6 @@ def result(handle: Any, poll: float) -> Any:
     return handle.get_result(polling_interval_sec=poll)
 
 
-ENDED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
 # a views batch looks for its (at most five) views this often: a person is waiting on it,
 # and a view that lands is written to the product at once rather than a queue poll later
 VIEWS_POLL_S = 0.05
@@ -368,23 +367,14 @@ def polls(ceiling: float) -> Iterator[float]:
         interval = min(ceiling, interval * 1.5)
 
 
-def await_result(handle: Any, poll: float) -> Any:
-    """A workflow's result, for a caller outside any workflow (a Studio action that
-    waits), looking with ``polls``."""
-    wfid = handle.get_workflow_id()
-    for interval in polls(max(FIRST_POLL_S, poll)):
-        if status(wfid) in ENDED:
-            break
-        time.sleep(interval)
-    return handle.get_result(polling_interval_sec=poll)
-
-
 def retrieve_result(wfid: str) -> Any:
     return DBOS.retrieve_workflow(wfid).get_result()
 
 
 def wait(wfid: str, poll: float, *, timeout: float | None = None) -> Any:
-    """Wait for a workflow to end (``timeout``: give up quietly after that many seconds)."""
+    """Wait for a workflow to end and return its result, for a caller outside any
+    workflow (a Studio action that waits), looking with ``polls`` (``timeout``: give up
+    quietly after that many seconds)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     for interval in polls(max(FIRST_POLL_S, poll)):
         if status(wfid) not in ("ENQUEUED", "PENDING", "DELAYED", None):

@@ -491,7 +491,7 @@ class Studio:
         handle = durable.enqueue(wfid, durable.front_flow, actor.id, approval_id,
                                  reservation, mode.value, free, studio=self)
         if wait:
-            _raise_from(durable.await_result(handle, self.settings.queue_poll_s))
+            _raise_from(durable.wait(handle.get_workflow_id(), self.settings.queue_poll_s))
         return self.repo.get_approval(actor, approval_id)
 
     def run_front_step(self, actor_id: str, approval_id: str, reservation: int | None,
@@ -615,7 +615,7 @@ class Studio:
         handle = durable.enqueue(wfid, durable.approve_flow, actor.id, approval_id,
                                  studio=self)
         if wait:
-            _raise_from(durable.await_result(handle, self.settings.queue_poll_s))
+            _raise_from(durable.wait(handle.get_workflow_id(), self.settings.queue_poll_s))
         return self.repo.get_approval(actor, approval_id)
 
     def run_extract_step(self, actor_id: str, approval_id: str, step_key: str) -> dict[str, Any]:

@@ -90,19 +90,16 @@ class Authenticator:
         wait: float | None = None
         balance: int | None = None
         if tokens.plausible(credential):
-            with self.repo.tx(SYSTEM, write=self.limiter.enabled) as tx:
+            with self.repo.tx(SYSTEM, write=True) as tx:
                 self.limiter.relax_commit(tx.conn)
                 found = tokens.lookup(tx, credential)
-                if found is not None and self.limiter.enabled:
-                    wait = self.limiter.take(tx.conn, f"token:{found[1].id}")
+                if found is not None:
+                    wait = self.limiter.take(tx.conn, f"token:{found[1].id}")  # None: no limit
                 if found is not None and wait is None:
                     if with_balance:
                         balance = credits.balance(tx, found[0].id)
-                    if self.limiter.enabled and tokens.stale(found[1]):
-                        tokens.touch(tx, found[1])  # already a write transaction
-            if found is not None and not self.limiter.enabled and tokens.stale(found[1]):
-                with self.repo.tx(SYSTEM, write=True) as tx:
-                    tokens.touch(tx, found[1])
+                    if tokens.stale(found[1]):
+                        tokens.touch(tx, found[1])
         if found is None:
             raise Unauthorized("That API token is not valid or has been revoked.")
         if wait is not None:
