@@ -177,6 +177,20 @@ def settle(page, timeout: float = 30_000) -> None:
     page.wait_for_function(SETTLED, timeout=timeout)
 
 
+def click_settled(locator, timeout: float = 30.0) -> None:
+    """Click ``locator`` once the page has settled on exactly one of it: a rerun that
+    starts after ``settle`` (an upload landing on the server) briefly shows the stale
+    element beside its replacement."""
+    page = locator.page
+    deadline = time.monotonic() + timeout
+    while True:
+        settle(page)
+        if locator.count() == 1 or time.monotonic() > deadline:
+            locator.click()  # a clear strict-mode error if it never settles on one
+            return
+        page.wait_for_timeout(100)
+
+
 def sign_up(page, url: str, email: str, password: str, name: str) -> None:
     page.goto(url)
     # a server's first page loads the app's modules and starts its executor: on a busy

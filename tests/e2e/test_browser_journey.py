@@ -10,7 +10,7 @@ import json
 import zipfile
 
 import pytest
-from e2e_helpers import make_account, settle, sign_in, sign_up
+from e2e_helpers import click_settled, make_account, settle, sign_in, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -144,7 +144,7 @@ def test_reference_photo_journey(server, new_page, shots, tmp_path) -> None:
     page.get_by_text("reference.png").first.wait_for()
     settle(page)
     shots(page, "11-photo-input")
-    page.get_by_role("button", name="Generate the front view").click()
+    click_settled(page.get_by_role("button", name="Generate the front view"))
     page.get_by_text("Review the front view").wait_for(timeout=SLOW)
     settle(page)
     shots(page, "12-photo-review")
